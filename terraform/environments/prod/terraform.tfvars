@@ -1,0 +1,10 @@
+# Settings of the prod environment. image_uri is given at deploy time (-var image_uri=...).
+environment = "prod"
+aws_region  = "us-east-1"
+
+memory_size                    = 1024
+timeout                        = 29
+reserved_concurrent_executions = -1
+log_retention_days             = 90
+
+cors_origins = []
