@@ -1,0 +1,56 @@
+"""Assembles the FastAPI application; no network and nothing that can fail at import."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from dashboard import __version__
+from dashboard.deps import require_api_key
+from dashboard.errors import DashboardError
+from dashboard.routes import configurations, health, ohlc, pages, sentiment
+from dashboard.routes.pages import STATIC_DIR
+from dashboard.settings import Settings, get_settings
+
+logger = logging.getLogger("dashboard")
+
+
+async def _dashboard_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, DashboardError)
+    return JSONResponse(status_code=error.status_code, content={"detail": error.message},
+                        headers=error.headers)
+
+
+async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse(status_code=500, content={"detail": "internal error"})
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; `settings` overrides the environment (tests, local runs)."""
+    app = FastAPI(title="Sentiment dashboard", version=__version__,
+                  description="Sentiment, saved configurations and price candles.")
+    if settings is not None:
+        app.dependency_overrides[get_settings] = lambda: settings
+    origins = (settings or get_settings()).cors_origins
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(origins),
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-User-ID"],
+            max_age=600,
+        )
+    app.add_exception_handler(DashboardError, _dashboard_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    app.include_router(health.router)
+    app.include_router(pages.router)
+    protected = [Depends(require_api_key)]
+    for resource in (sentiment, configurations, ohlc):
+        app.include_router(resource.router, dependencies=protected)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,55 @@
+"""FastAPI dependencies, as Annotated aliases the routes use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Header
+
+from dashboard import auth, timeutil
+from dashboard.errors import NotConfiguredError
+from dashboard.settings import Settings, get_settings
+
+CurrentSettings = Annotated[Settings, Depends(get_settings)]
+Now = Annotated[datetime, Depends(timeutil.utcnow)]
+
+
+def require_api_key(
+    settings: CurrentSettings,
+    authorization: Annotated[str | None, Header()] = None,
+) -> None:
+    auth.authorize(settings, authorization)
+
+
+def _required(value: str | None, variable: str) -> str:
+    if value is None:
+        raise NotConfiguredError(f"{variable} is not set: the service cannot reach its data")
+    return value
+
+
+def items_table(settings: CurrentSettings) -> str:
+    return _required(settings.database_table, "DATABASE_TABLE")
+
+
+def users_table(settings: CurrentSettings) -> str:
+    return _required(settings.users_table, "USERS_TABLE")
+
+
+def timeseries_table(settings: CurrentSettings) -> str:
+    return _required(settings.timeseries_table, "TIMESERIES_TABLE")
+
+
+ItemsTable = Annotated[str, Depends(items_table)]
+UsersTable = Annotated[str, Depends(users_table)]
+TimeseriesTable = Annotated[str, Depends(timeseries_table)]
+UserId = Annotated[
+    str,
+    Header(
+        alias="X-User-ID",
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._:@-]+$",
+        description="The user whose configurations these are.",
+    ),
+]

@@ -1,0 +1,67 @@
+"""The service's failures, each carrying its HTTP status; mapped to responses in app.py."""
+
+from __future__ import annotations
+
+
+class DashboardError(Exception):
+    """Base class: a failure with a status code and a message safe to show a client."""
+
+    status_code = 500
+    headers: dict[str, str] | None = None
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotConfiguredError(DashboardError):
+    """A setting the endpoint needs is missing."""
+
+    status_code = 503
+
+
+class AuthNotConfiguredError(DashboardError):
+    """No API key is configured and the environment is not an open one."""
+
+    status_code = 503
+
+
+class AuthError(DashboardError):
+    """The request's credentials are missing, malformed or wrong."""
+
+    status_code = 401
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class NotFoundError(DashboardError):
+    """The requested resource does not exist."""
+
+    status_code = 404
+
+
+class ConflictError(DashboardError):
+    """The request would break a limit or a uniqueness rule."""
+
+    status_code = 409
+
+
+class InvalidRequestError(DashboardError):
+    """The request is well-formed JSON but not acceptable."""
+
+    status_code = 422
+
+
+class ThrottledError(DashboardError):
+    """AWS throttled the storage call; the client should retry later."""
+
+    status_code = 429
+
+    def __init__(self, message: str, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after_s)}
+
+
+class StorageUnavailableError(DashboardError):
+    """The storage backend could not be reached or refused the call."""
+
+    status_code = 503

@@ -1,0 +1,156 @@
+"""Request and response bodies (they are also the OpenAPI document's schemas)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+MAX_TICKERS = 5
+
+Ticker = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{1,5}$"),
+]
+Sentiment = Literal["positive", "neutral", "negative"]
+
+
+def _unique(tickers: list[str]) -> list[str]:
+    if len(set(tickers)) != len(tickers):
+        raise ValueError("tickers must not repeat")
+    return tickers
+
+
+Tickers = Annotated[list[Ticker], Field(max_length=MAX_TICKERS), AfterValidator(_unique)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+TimeframeDays = Annotated[int, Field(ge=1, le=365)]
+
+
+class ConfigurationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    tickers: Tickers = Field(default_factory=list)
+    timeframe_days: TimeframeDays = 7
+    include_extended_hours: bool = False
+
+
+class ConfigurationPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    tickers: Tickers | None = None
+    timeframe_days: TimeframeDays | None = None
+    include_extended_hours: bool | None = None
+
+
+class Configuration(BaseModel):
+    config_id: str
+    name: str
+    tickers: list[str]
+    timeframe_days: int
+    include_extended_hours: bool
+    created_at: str
+    updated_at: str
+
+
+class ConfigurationList(BaseModel):
+    configurations: list[Configuration]
+    count: int
+    limit: int
+
+
+class Health(BaseModel):
+    status: Literal["healthy"]
+    table: str
+    environment: str
+    version: str
+
+
+class Unhealthy(BaseModel):
+    status: Literal["unhealthy"]
+    error: str
+    table: str | None
+
+
+class Error(BaseModel):
+    detail: str
+
+
+class SentimentCounts(BaseModel):
+    total: int
+    positive: int
+    neutral: int
+    negative: int
+    average_score: float | None
+
+
+class Metrics(BaseModel):
+    hours: int
+    since: str
+    counts: SentimentCounts
+    top_tags: dict[str, int]
+
+
+class TagSentiment(BaseModel):
+    tag: str
+    counts: SentimentCounts
+
+
+class SentimentByTag(BaseModel):
+    start: str
+    end: str
+    tags: list[TagSentiment]
+
+
+class TrendPoint(BaseModel):
+    hour: str
+    count: int
+    average_score: float | None
+
+
+class Trends(BaseModel):
+    hours: int
+    tag: str | None
+    points: list[TrendPoint]
+
+
+class Article(BaseModel):
+    source_id: str
+    timestamp: str
+    title: str
+    url: str | None = None
+    sentiment: str | None = None
+    score: float | None = None
+    tag: str | None = None
+
+
+class Articles(BaseModel):
+    articles: list[Article]
+    count: int
+
+
+class Candle(BaseModel):
+    date: str
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: int
+
+
+class Ohlc(BaseModel):
+    ticker: str
+    candles: list[Candle]
+    resolution: str
+    resolution_fallback: bool
+    fallback_message: str | None = None
+    count: int
+    start_date: str
+    end_date: str
+
+
+class EndpointIndex(BaseModel):
+    service: str
+    version: str
+    endpoints: dict[str, str]

@@ -1,0 +1,56 @@
+"""Saved dashboard configurations, per user (X-User-ID)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+
+from dashboard.deps import UserId, UsersTable
+from dashboard.errors import InvalidRequestError
+from dashboard.models import Configuration, ConfigurationCreate, ConfigurationList, ConfigurationPatch
+from dashboard.storage import configurations as store
+
+router = APIRouter(prefix="/api/v2/configurations", tags=["configurations"])
+
+ConfigId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The configuration's id.")]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses={409: {"description": "limit"}})
+def create_configuration(body: ConfigurationCreate, table: UsersTable,
+                         user_id: UserId) -> Configuration:
+    """Save a new configuration (at most two per user)."""
+    return Configuration(**store.create(table, user_id, body.model_dump()))
+
+
+@router.get("")
+def list_configurations(table: UsersTable, user_id: UserId) -> ConfigurationList:
+    """List your saved configurations, oldest first."""
+    found = [Configuration(**item) for item in store.list_for(table, user_id)]
+    return ConfigurationList(configurations=found, count=len(found), limit=store.MAX_PER_USER)
+
+
+@router.get("/{config_id}")
+def get_configuration(config_id: ConfigId, table: UsersTable, user_id: UserId) -> Configuration:
+    """Read one saved configuration."""
+    return Configuration(**store.get(table, user_id, config_id))
+
+
+@router.patch("/{config_id}")
+def update_configuration(config_id: ConfigId, body: ConfigurationPatch, table: UsersTable,
+                         user_id: UserId) -> Configuration:
+    """Change some fields of a saved configuration."""
+    changes = body.model_dump(exclude_unset=True)
+    if not changes:
+        raise InvalidRequestError("nothing to update: send at least one field")
+    nulls = sorted(name for name, value in changes.items() if value is None)
+    if nulls:
+        raise InvalidRequestError(f"fields cannot be null: {', '.join(nulls)}")
+    return Configuration(**store.update(table, user_id, config_id, changes))
+
+
+@router.delete("/{config_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_configuration(config_id: ConfigId, table: UsersTable, user_id: UserId) -> Response:
+    """Delete a saved configuration."""
+    store.delete(table, user_id, config_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

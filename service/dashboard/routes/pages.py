@@ -1,0 +1,38 @@
+"""The dashboard page and the endpoint index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from dashboard import __version__
+from dashboard.models import EndpointIndex
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+ENDPOINTS = {
+    "GET /health": "service health (no auth)",
+    "GET /api/v2/metrics?hours=1..168": "sentiment counts over the last hours",
+    "GET /api/v2/sentiment?tags=a,b&start&end": "sentiment per tag in a time window",
+    "GET /api/v2/trends?hours&tag": "hourly average sentiment",
+    "GET /api/v2/articles?limit&sentiment&hours": "most recent analysed articles",
+    "GET|POST /api/v2/configurations": "list or create your saved configurations (X-User-ID)",
+    "GET|PATCH|DELETE /api/v2/configurations/{id}": "one saved configuration",
+    "GET /api/v2/tickers/{ticker}/ohlc?range&resolution": "price candles",
+    "GET /docs": "interactive API documentation",
+    "GET /openapi.json": "the OpenAPI document",
+}
+
+router = APIRouter(tags=["pages"])
+
+
+@router.get("/", include_in_schema=False)
+def dashboard_page() -> FileResponse:
+    return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+
+@router.get("/api")
+def endpoint_index() -> EndpointIndex:
+    """List the service's endpoints."""
+    return EndpointIndex(service="sentiment-dashboard", version=__version__, endpoints=ENDPOINTS)

@@ -1,0 +1,104 @@
+"""Sentiment views over the items table."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from dashboard import timeutil
+from dashboard.deps import ItemsTable, Now
+from dashboard.errors import InvalidRequestError
+from dashboard.models import (
+    Articles, Metrics, Sentiment, SentimentByTag, SentimentCounts, TagSentiment, Trends,
+)
+from dashboard.storage import items
+
+router = APIRouter(prefix="/api/v2", tags=["sentiment"])
+
+TAG = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
+MAX_TAGS = 10
+MAX_WINDOW = timedelta(days=90)
+Hours = Annotated[int, Query(ge=1, le=168, description="How many hours back to look.")]
+
+
+def _tag(value: str) -> str:
+    if not TAG.match(value):
+        raise InvalidRequestError(f"invalid tag {value!r}: use 1-50 letters, digits, '-' or '_'")
+    return value.lower()
+
+
+def _tags(raw: str) -> list[str]:
+    tags = list(dict.fromkeys(_tag(part.strip()) for part in raw.split(",") if part.strip()))
+    if not tags:
+        raise InvalidRequestError("tags must name at least one tag, e.g. tags=tech,markets")
+    if len(tags) > MAX_TAGS:
+        raise InvalidRequestError(f"at most {MAX_TAGS} tags per request, got {len(tags)}")
+    return tags
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@router.get("/metrics")
+def metrics(table: ItemsTable, now: Now, hours: Hours = 24) -> Metrics:
+    """Sentiment counts and top tags over the last `hours` hours."""
+    since = now - timedelta(hours=hours)
+    found = items.analyzed(table, since, now)
+    top = Counter(item["tag"] for item in found if item.get("tag")).most_common(10)
+    return Metrics(hours=hours, since=timeutil.to_key(since),
+                   counts=SentimentCounts(**items.counts(found)), top_tags=dict(top))
+
+
+@router.get("/sentiment")
+def sentiment_by_tag(
+    table: ItemsTable,
+    now: Now,
+    tags: Annotated[str, Query(min_length=1, max_length=600, description="Comma-separated.")],
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> SentimentByTag:
+    """Sentiment per tag between `start` and `end` (default: the last 24 hours)."""
+    wanted = _tags(tags)
+    end_at = _utc(end) if end else now
+    start_at = _utc(start) if start else end_at - timedelta(hours=24)
+    if start_at >= end_at:
+        raise InvalidRequestError("start must be before end")
+    if end_at - start_at > MAX_WINDOW:
+        raise InvalidRequestError(f"the window may span at most {MAX_WINDOW.days} days")
+    per_tag = [
+        TagSentiment(tag=tag, counts=SentimentCounts(**items.counts(
+            items.by_tag(table, tag, start_at, end_at))))
+        for tag in wanted
+    ]
+    return SentimentByTag(start=timeutil.to_key(start_at), end=timeutil.to_key(end_at),
+                          tags=per_tag)
+
+
+@router.get("/trends")
+def trends(table: ItemsTable, now: Now, hours: Hours = 24, tag: str | None = None) -> Trends:
+    """Hourly average sentiment over the last `hours` hours, optionally for one tag."""
+    since = now - timedelta(hours=hours)
+    if tag is None:
+        found = items.analyzed(table, since, now)
+    else:
+        tag = _tag(tag)
+        found = items.by_tag(table, tag, since, now)
+    return Trends(hours=hours, tag=tag, points=items.hourly(found))
+
+
+@router.get("/articles")
+def articles(
+    table: ItemsTable,
+    now: Now,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    sentiment: Sentiment | None = None,
+    hours: Hours = 168,
+) -> Articles:
+    """The most recent analysed articles, newest first."""
+    found = items.recent(table, now - timedelta(hours=hours), now, limit, sentiment)
+    return Articles(articles=found, count=len(found))

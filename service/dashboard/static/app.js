@@ -1,0 +1,163 @@
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = { resolution: "D" };
+
+function headers() {
+  const key = $("api-key").value.trim();
+  return key ? { Authorization: `Bearer ${key}` } : {};
+}
+
+async function getJSON(path) {
+  const response = await fetch(path, { headers: headers() });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const detail = typeof body.detail === "string" ? body.detail : response.statusText;
+    throw new Error(`${response.status}: ${detail}`);
+  }
+  return body;
+}
+
+async function loadHealth() {
+  const badge = $("health");
+  try {
+    const response = await fetch("health");
+    const body = await response.json();
+    badge.textContent = body.status === "healthy" ? `healthy · ${body.environment}` : "unhealthy";
+    badge.className = `badge ${body.status === "healthy" ? "ok" : "bad"}`;
+    badge.title = body.error || body.table || "";
+  } catch (error) {
+    badge.textContent = "unreachable";
+    badge.className = "badge bad";
+  }
+}
+
+function countTile(label, value, css) {
+  const tile = document.createElement("div");
+  tile.className = `count ${css || ""}`;
+  const number = document.createElement("b");
+  number.textContent = value;
+  tile.append(number, label);
+  return tile;
+}
+
+async function loadSentiment() {
+  const error = $("sentiment-error");
+  try {
+    const metrics = await getJSON(`api/v2/metrics?hours=${$("hours").value}`);
+    const c = metrics.counts;
+    $("counts").replaceChildren(
+      countTile("articles", c.total),
+      countTile("average score", c.average_score === null ? "–" : c.average_score.toFixed(2)),
+      countTile("positive", c.positive, "positive"),
+      countTile("negative", c.negative, "negative"),
+    );
+    $("top-tags").replaceChildren(...Object.entries(metrics.top_tags).map(([tag, n]) => {
+      const item = document.createElement("li");
+      item.textContent = `${tag} ${n}`;
+      return item;
+    }));
+    error.hidden = true;
+  } catch (failure) {
+    error.textContent = `Sentiment unavailable (${failure.message})`;
+    error.hidden = false;
+  }
+}
+
+function drawCandles(candles) {
+  const canvas = $("chart");
+  const ctx = canvas.getContext("2d");
+  const { width, height } = canvas;
+  ctx.clearRect(0, 0, width, height);
+  if (!candles.length) return;
+  const pad = { left: 56, right: 12, top: 12, bottom: 24 };
+  const lows = candles.map((c) => c.low);
+  const highs = candles.map((c) => c.high);
+  const min = Math.min(...lows);
+  const max = Math.max(...highs);
+  const span = max - min || 1;
+  const plotW = width - pad.left - pad.right;
+  const plotH = height - pad.top - pad.bottom;
+  const y = (price) => pad.top + plotH * (1 - (price - min) / span);
+  const step = plotW / candles.length;
+  const body = Math.max(1, Math.min(12, step * 0.7));
+  ctx.font = "11px system-ui";
+  ctx.fillStyle = "#8b949e";
+  ctx.strokeStyle = "#2a313c";
+  for (let i = 0; i <= 4; i += 1) {
+    const price = min + (span * i) / 4;
+    ctx.beginPath();
+    ctx.moveTo(pad.left, y(price));
+    ctx.lineTo(width - pad.right, y(price));
+    ctx.stroke();
+    ctx.fillText(price.toFixed(2), 4, y(price) + 4);
+  }
+  ctx.fillText(candles[0].date, pad.left, height - 6);
+  const lastLabel = candles[candles.length - 1].date;
+  ctx.fillText(lastLabel, width - pad.right - ctx.measureText(lastLabel).width, height - 6);
+  candles.forEach((c, i) => {
+    const x = pad.left + step * i + step / 2;
+    const color = c.close >= c.open ? "#26a269" : "#e5484d";
+    ctx.strokeStyle = color;
+    ctx.fillStyle = color;
+    ctx.beginPath();
+    ctx.moveTo(x, y(c.high));
+    ctx.lineTo(x, y(c.low));
+    ctx.stroke();
+    const top = y(Math.max(c.open, c.close));
+    ctx.fillRect(x - body / 2, top, body, Math.max(1, y(Math.min(c.open, c.close)) - top));
+  });
+}
+
+async function loadChart() {
+  const status = $("chart-status");
+  const ticker = $("ticker").value.trim().toUpperCase();
+  const fallback = $("fallback");
+  status.dataset.state = "loading";
+  status.textContent = "Loading…";
+  try {
+    const data = await getJSON(
+      `api/v2/tickers/${encodeURIComponent(ticker)}/ohlc?range=${$("range").value}&resolution=${state.resolution}`,
+    );
+    drawCandles(data.candles);
+    fallback.hidden = !data.resolution_fallback;
+    fallback.textContent = data.fallback_message || "";
+    status.dataset.state = "ready";
+    status.dataset.resolution = data.resolution;
+    status.dataset.count = String(data.count);
+    status.textContent = `${data.ticker}: ${data.count} candles (${data.resolution}), ${data.start_date} → ${data.end_date}`;
+  } catch (failure) {
+    drawCandles([]);
+    fallback.hidden = true;
+    status.dataset.state = "error";
+    status.textContent = `No chart: ${failure.message}`;
+  }
+}
+
+function selectResolution(button) {
+  state.resolution = button.dataset.resolution;
+  document.querySelectorAll("#resolution button").forEach((b) => b.classList.toggle("active", b === button));
+  loadChart();
+}
+
+function init() {
+  const saved = sessionStorage.getItem("dashboard-api-key");
+  if (saved) $("api-key").value = saved;
+  $("api-key").addEventListener("change", () => {
+    sessionStorage.setItem("dashboard-api-key", $("api-key").value.trim());
+    loadSentiment();
+    loadChart();
+  });
+  document.querySelectorAll("#resolution button").forEach((button) => {
+    button.addEventListener("click", () => selectResolution(button));
+  });
+  $("hours").addEventListener("change", loadSentiment);
+  $("range").addEventListener("change", loadChart);
+  $("chart-controls").addEventListener("submit", (event) => { event.preventDefault(); loadChart(); });
+  $("ticker").addEventListener("change", loadChart);
+  loadHealth();
+  loadSentiment();
+  loadChart();
+}
+
+init();

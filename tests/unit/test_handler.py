@@ -1,0 +1,133 @@
+"""handler.lambda_handler driven with real API Gateway and function URL event payloads."""
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dashboard.settings import get_settings
+from tests.unit.conftest import API_KEY, event
+
+SERVICE_DIR = Path(__file__).resolve().parents[2] / "service"
+
+
+class FakeLambdaContext:
+    function_name = "sentiment-dashboard-test"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:sentiment-dashboard-test"
+    memory_limit_in_mb = 512
+    aws_request_id = "8f5f2b4e-4d3c-4b2a-9f1e-0123456789ab"
+    log_group_name = "/aws/lambda/sentiment-dashboard-test"
+    log_stream_name = "2026/11/20/[$LATEST]0123456789abcdef"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 30_000
+
+
+@pytest.fixture
+def lambda_env(moto: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_TABLE", "items")
+    monkeypatch.setenv("USERS_TABLE", "users")
+    monkeypatch.setenv("ENVIRONMENT", "test")
+    monkeypatch.setenv("API_KEY", API_KEY)
+    get_settings.cache_clear()
+
+
+def invoke(payload: dict) -> dict:
+    import handler
+
+    return handler.lambda_handler(payload, FakeLambdaContext())
+
+
+@pytest.mark.parametrize(
+    "name", ["apigw_v2_health.json", "apigw_v1_health.json", "function_url_health.json"]
+)
+def test_health_through_the_handler_for_each_event_source(lambda_env: None, name: str) -> None:
+    response = invoke(event(name))
+
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["status"] == "healthy"
+    headers = response.get("headers") or {}
+    assert headers.get("content-type") == "application/json"
+
+
+def test_health_through_the_handler_is_503_when_the_table_is_missing(
+    lambda_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_TABLE", "no-such-table")
+    get_settings.cache_clear()
+
+    response = invoke(event("apigw_v2_health.json"))
+
+    assert response["statusCode"] == 503
+    assert json.loads(response["body"])["status"] == "unhealthy"
+
+
+def test_post_with_base64_body_through_the_handler(lambda_env: None) -> None:
+    response = invoke(event("apigw_v2_create_configuration.json"))
+
+    assert response["statusCode"] == 201
+    assert json.loads(response["body"])["tickers"] == ["AAPL", "MSFT"]
+
+
+def test_malformed_json_through_the_handler_is_422(lambda_env: None) -> None:
+    payload = event("apigw_v2_create_configuration.json")
+    payload["body"] = base64.b64encode(b'{"name": ').decode()
+
+    response = invoke(payload)
+
+    assert response["statusCode"] == 422
+
+
+def test_unknown_path_through_the_handler_is_404(lambda_env: None) -> None:
+    payload = event("apigw_v2_health.json")
+    payload["rawPath"] = payload["requestContext"]["http"]["path"] = "/nope"
+
+    assert invoke(payload)["statusCode"] == 404
+
+
+def _run_in_fresh_interpreter(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], cwd=SERVICE_DIR, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_import_with_no_configuration_at_all_succeeds_and_health_says_503() -> None:
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(SERVICE_DIR)}
+    payload = json.dumps(event("apigw_v2_health.json"))
+    script = (
+        "import json, handler\n"
+        "class C: aws_request_id = 'x'\n"
+        f"r = handler.lambda_handler(json.loads({payload!r}), C())\n"
+        "print(r['statusCode'], json.loads(r['body'])['error'])\n"
+    )
+
+    result = _run_in_fresh_interpreter(script, env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "503 DATABASE_TABLE is not set"
+
+
+def test_import_makes_no_aws_client_and_does_not_import_boto3() -> None:
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(SERVICE_DIR),
+           "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "DATABASE_TABLE": "items"}
+    script = "import sys, handler; print('boto3' in sys.modules, 'botocore' in sys.modules)"
+
+    result = _run_in_fresh_interpreter(script, env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False False"
+
+
+def test_clients_are_created_once_and_reused(lambda_env: None) -> None:
+    from dashboard import aws
+
+    invoke(event("apigw_v2_health.json"))
+    first = aws.client("dynamodb")
+    invoke(event("apigw_v2_health.json"))
+
+    assert aws.client("dynamodb") is first

@@ -1,0 +1,59 @@
+from fastapi.testclient import TestClient
+
+from tests.unit.conftest import ORIGIN
+
+
+def test_dashboard_page_is_html_with_local_assets_only(anonymous: TestClient) -> None:
+    response = anonymous.get("/")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert 'id="resolution"' in response.text
+    assert "http://" not in response.text and "https://" not in response.text
+
+
+def test_static_assets_are_served(anonymous: TestClient) -> None:
+    assert anonymous.get("/static/app.js").status_code == 200
+    assert anonymous.get("/static/style.css").headers["content-type"].startswith("text/css")
+
+
+def test_api_index_lists_the_endpoints(anonymous: TestClient) -> None:
+    body = anonymous.get("/api").json()
+
+    assert body["service"] == "sentiment-dashboard"
+    assert "GET /api/v2/tickers/{ticker}/ohlc?range&resolution" in body["endpoints"]
+
+
+def test_openapi_document_and_docs_are_public(anonymous: TestClient) -> None:
+    spec = anonymous.get("/openapi.json").json()
+
+    assert "/api/v2/configurations" in spec["paths"]
+    assert anonymous.get("/docs").status_code == 200
+
+
+def test_unknown_path_is_404_json(anonymous: TestClient) -> None:
+    response = anonymous.get("/does-not-exist")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not Found"}
+
+
+def test_cors_allows_the_configured_origin(anonymous: TestClient) -> None:
+    response = anonymous.get("/health", headers={"Origin": ORIGIN})
+
+    assert response.headers["access-control-allow-origin"] == ORIGIN
+
+
+def test_cors_preflight_for_the_api(anonymous: TestClient) -> None:
+    response = anonymous.options("/api/v2/metrics", headers={
+        "Origin": ORIGIN, "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization"})
+
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == ORIGIN
+
+
+def test_cors_ignores_other_origins(anonymous: TestClient) -> None:
+    response = anonymous.get("/health", headers={"Origin": "https://evil.example.com"})
+
+    assert "access-control-allow-origin" not in response.headers
