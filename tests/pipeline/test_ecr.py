@@ -1,0 +1,123 @@
+import base64
+import json
+import random
+
+import pytest
+
+from sentiment_pipeline import credentials, ecr
+from sentiment_pipeline.credentials import AwsCredentials, CredentialsRejected
+from sentiment_pipeline.retry import RetryPolicy
+from tests.support.moto_server import MotoServer
+
+from .conftest import FakeClock, Reply, ScriptedServer
+
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+KEYS = AwsCredentials("testing", "testing", "testing")
+
+
+def policy(clock: FakeClock) -> RetryPolicy:
+    return RetryPolicy(max_attempts=4, rng=random.Random(3), clock=clock)
+
+
+def test_registry_login_comes_from_get_authorization_token(
+    moto_server: MotoServer, aws_env: None
+) -> None:
+    moto_server.reset()
+    client = credentials.client("ecr", KEYS, "us-east-1", moto_server.endpoint)
+
+    auth = ecr.registry_auth(client, RetryPolicy())
+
+    assert auth.address == "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+    assert auth.username == "AWS"
+    assert auth.password
+    assert auth.password not in repr(auth)
+    assert auth.repository_url("sentiment-dashboard-preprod") == (
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/sentiment-dashboard-preprod"
+    )
+
+
+def test_web_identity_token_is_exchanged_for_credentials_that_log_in(
+    moto_server: MotoServer, aws_env: None
+) -> None:
+    moto_server.reset()
+    sts = credentials.unsigned_sts("us-east-1", moto_server.endpoint)
+
+    issued = credentials.assume_role_with_web_identity(
+        sts, "arn:aws:iam::123456789012:role/deploy", "oidc-token", RetryPolicy()
+    )
+    auth = ecr.registry_auth(
+        credentials.client("ecr", issued, "us-east-1", moto_server.endpoint), RetryPolicy()
+    )
+
+    assert issued.session_token
+    assert issued.secret_access_key not in repr(issued)
+    assert auth.username == "AWS"
+
+
+def test_throttled_token_requests_are_retried(
+    scripted_server: ScriptedServer, clock: FakeClock
+) -> None:
+    token = base64.b64encode(b"AWS:s3cret").decode()
+    granted = {
+        "authorizationData": [
+            {
+                "authorizationToken": token,
+                "proxyEndpoint": "https://210987654321.dkr.ecr.eu-west-1.amazonaws.com",
+                "expiresAt": 1.9e9,
+            }
+        ]
+    }
+    scripted_server.script(
+        Reply(400, json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"})),
+        Reply(503, "{}"),
+        Reply(200, json.dumps(granted)),
+    )
+    client = credentials.client("ecr", KEYS, "eu-west-1", scripted_server.url)
+
+    auth = ecr.registry_auth(client, policy(clock))
+
+    assert (auth.address, auth.username, auth.password) == (
+        "210987654321.dkr.ecr.eu-west-1.amazonaws.com",
+        "AWS",
+        "s3cret",
+    )
+    assert len(scripted_server.requests) == 3
+
+
+def test_rejected_credentials_fail_at_once_with_a_remedy(
+    scripted_server: ScriptedServer, clock: FakeClock
+) -> None:
+    scripted_server.script(
+        Reply(
+            400,
+            json.dumps(
+                {
+                    "__type": "UnrecognizedClientException",
+                    "message": "The security token included in the request is invalid.",
+                }
+            ),
+        )
+    )
+    client = credentials.client("ecr", KEYS, "us-east-1", scripted_server.url)
+
+    with pytest.raises(CredentialsRejected, match="ECR refused the AWS credentials.*allow ecr:"):
+        ecr.registry_auth(client, policy(clock))
+
+    assert len(scripted_server.requests) == 1
+
+
+def test_digest_reference_pins_the_repository_to_the_pushed_digest() -> None:
+    repo = "123456789012.dkr.ecr.us-east-1.amazonaws.com/sentiment-dashboard-preprod"
+
+    assert ecr.digest_reference(f"{repo}:abc1234@{DIGEST}\n", repo) == f"{repo}@{DIGEST}"
+
+
+def test_a_push_result_without_digest_is_an_error() -> None:
+    with pytest.raises(ValueError, match="no @sha256"):
+        ecr.digest_reference("repo:latest", "repo")
+
+
+def test_one_publish_pushes_the_commit_and_latest() -> None:
+    assert ecr.image_tags("r", "0f3a9c1") == ("r:0f3a9c1", "r:latest")
+    with pytest.raises(ValueError, match="not a hex commit"):
+        ecr.image_tags("r", "main")

@@ -1,0 +1,57 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from sentiment_pipeline import envs
+from sentiment_pipeline.envs import UnknownEnvironment
+
+
+def hcl_assignments(path: Path) -> dict[str, str]:
+    """`key = "value"` / `key = value` lines of a flat .hcl/.tfvars file."""
+    pairs = re.findall(r'^\s*(\w+)\s*=\s*"?([^"\n]*?)"?\s*$', path.read_text(), re.MULTILINE)
+    return dict(pairs)
+
+
+def project_default(repo_root: Path) -> str:
+    variables = (repo_root / "terraform" / "variables.tf").read_text()
+    match = re.search(r'variable "project" \{.*?default\s*=\s*"([^"]+)"', variables, re.DOTALL)
+    assert match, "terraform/variables.tf should declare variable \"project\" with a default"
+    return match.group(1)
+
+
+def test_unknown_environment_lists_the_known_ones() -> None:
+    with pytest.raises(UnknownEnvironment, match=r"unknown environment 'staging': expected one of local, preprod, prod"):
+        envs.get("staging")
+
+
+def test_local_is_not_deployed_by_terraform() -> None:
+    with pytest.raises(UnknownEnvironment, match="use one of preprod, prod"):
+        envs.deployable("local")
+
+
+@pytest.mark.parametrize("name", envs.DEPLOYABLE)
+def test_environment_agrees_with_terraform(repo_root: Path, name: str) -> None:
+    env = envs.deployable(name)
+    directory = repo_root / "terraform" / env.terraform_dir
+    backend = hcl_assignments(directory / "backend.hcl")
+    tfvars = hcl_assignments(directory / "terraform.tfvars")
+    resource_name = f"{project_default(repo_root)}-{tfvars['environment']}"
+
+    assert env.backend is not None
+    assert (env.backend.bucket, env.backend.key, env.backend.region, env.backend.dynamodb_table) == (
+        backend["bucket"],
+        backend["key"],
+        backend["region"],
+        backend["dynamodb_table"],
+    )
+    assert tfvars["environment"] == name
+    assert env.region == tfvars["aws_region"]
+    assert env.ecr_repository == resource_name
+    assert env.function_name == resource_name
+
+
+def test_every_terraform_environment_is_known(repo_root: Path) -> None:
+    on_disk = {p.name for p in (repo_root / "terraform" / "environments").iterdir() if p.is_dir()}
+
+    assert on_disk == set(envs.DEPLOYABLE)
