@@ -1,0 +1,1 @@
+"""Developer tooling that is not shipped in the Lambda image."""

@@ -1,0 +1,59 @@
+"""Serve the dashboard on localhost against a local moto server seeded with demo data.
+
+    scripts/dashboard [--port 8000]
+
+No AWS account is used: every AWS call goes to moto on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "service"))
+
+from devtools.demo_data import DemoNames, create_resources, seed  # noqa: E402
+from tests.support.moto_server import running_moto_server  # noqa: E402
+
+LOCAL_ENVIRONMENT = {
+    "ENVIRONMENT": "local",
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--api-key", help="require this API key (default: none, local is open)")
+    args = parser.parse_args(argv)
+
+    import boto3
+    import uvicorn
+
+    with tempfile.TemporaryDirectory() as logs, running_moto_server(Path(logs)) as moto:
+        names = DemoNames()
+        os.environ.update({**LOCAL_ENVIRONMENT, **names.environment(),
+                           "AWS_ENDPOINT_URL": moto.endpoint})
+        os.environ.pop("AWS_CA_BUNDLE", None)
+        if args.api_key:
+            os.environ["API_KEY"] = args.api_key
+        session = boto3.session.Session()
+        create_resources(session, names)
+        seed(session, names)
+        print(f"moto server (AWS stand-in): {moto.endpoint}")
+        print(f"dashboard: http://127.0.0.1:{args.port}/   (Ctrl-C to stop)")
+        from dashboard.app import create_app
+
+        uvicorn.run(create_app(), host="127.0.0.1", port=args.port, log_level="info")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
