@@ -1,0 +1,121 @@
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+WORKFLOWS = ("ci.yml", "deploy.yml")
+PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+(\.\d+)*$")
+
+
+@pytest.fixture(scope="module")
+def workflows(repo_root: Path) -> dict[str, dict[str, Any]]:
+    return {
+        name: yaml.safe_load((repo_root / ".github" / "workflows" / name).read_text())
+        for name in WORKFLOWS
+    }
+
+
+def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for job in workflow["jobs"].values() for step in job["steps"]]
+
+
+def uses_lines(repo_root: Path, name: str) -> list[str]:
+    text = (repo_root / ".github" / "workflows" / name).read_text()
+    return [line.split("uses:", 1)[1].strip() for line in text.splitlines() if "uses:" in line]
+
+
+def test_workflows_match_the_github_schema(repo_root: Path) -> None:
+    paths = [str(repo_root / ".github" / "workflows" / name) for name in WORKFLOWS]
+    checker = Path(sys.executable).with_name("check-jsonschema")
+
+    result = subprocess.run(
+        [str(checker), "--builtin-schema", "vendor.github-workflows", *paths],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_actions_are_pinned_to_commits_with_a_version_comment(repo_root: Path, name: str) -> None:
+    for line in uses_lines(repo_root, name):
+        assert PINNED.match(line), f"{name}: {line!r} should be owner/repo@<40-hex sha> # vX.Y.Z"
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_least_privilege_and_no_persisted_token(
+    workflows: dict[str, dict[str, Any]], name: str
+) -> None:
+    workflow = workflows[name]
+    assert workflow["permissions"] == {}
+    checkouts = [s for s in steps(workflow) if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkouts
+    assert all(s["with"]["persist-credentials"] is False for s in checkouts)
+
+
+def test_pull_requests_run_dagger_test_and_the_test_command(
+    workflows: dict[str, dict[str, Any]],
+) -> None:
+    ci = workflows["ci.yml"]
+    dagger = [s for s in steps(ci) if s.get("uses", "").startswith("dagger/dagger-for-github@")]
+
+    assert True in ci and "pull_request" in ci[True]  # YAML 1.1 reads the key `on` as True
+    assert [(s["with"]["verb"], s["with"]["args"]) for s in dagger] == [("call", "test")]
+    assert any("bash scripts/test" in s.get("run", "") for s in steps(ci))
+
+
+def test_deploys_run_on_main_one_at_a_time(workflows: dict[str, dict[str, Any]]) -> None:
+    deploy = workflows["deploy.yml"]
+
+    assert deploy[True] == {"push": {"branches": ["main"]}}
+    assert deploy["concurrency"] == {"group": "deploy", "cancel-in-progress": False}
+
+
+def test_preprod_deploys_with_oidc_then_runs_e2e(workflows: dict[str, dict[str, Any]]) -> None:
+    job = workflows["deploy.yml"]["jobs"]["preprod"]
+    names = [s.get("uses", s.get("run", "")).split("@")[0] for s in job["steps"]]
+
+    assert job["permissions"] == {"id-token": "write", "contents": "read"}
+    assert names.index("aws-actions/configure-aws-credentials") < names.index(
+        "dagger/dagger-for-github"
+    )
+    deploy = next(s for s in job["steps"] if s.get("id") == "deploy")
+    assert deploy["with"]["args"].startswith("deploy --env preprod ")
+    e2e = job["steps"][-1]
+    assert "scripts/test tests/e2e" in e2e["run"]
+    assert set(e2e["env"]) == {"E2E_BASE_URL", "E2E_API_KEY"}
+
+
+def test_prod_is_protected_and_follows_preprod(workflows: dict[str, dict[str, Any]]) -> None:
+    job = workflows["deploy.yml"]["jobs"]["prod"]
+
+    assert job["needs"] == "preprod"
+    assert job["environment"]["name"] == "prod"
+    deploy = next(s for s in job["steps"] if s.get("id") == "deploy")
+    assert deploy["with"]["args"].startswith("deploy --env prod ")
+
+
+def test_no_long_lived_keys(repo_root: Path) -> None:
+    for name in WORKFLOWS:
+        text = (repo_root / ".github" / "workflows" / name).read_text()
+        assert "secrets.AWS_" not in text
+        assert "aws-secret-access-key:" not in text
+
+
+def test_dagger_version_is_the_engine_version(repo_root: Path, workflows: dict[str, dict[str, Any]]) -> None:
+    engine = json.loads((repo_root / "dagger.json").read_text())["engineVersion"]
+
+    assert "v" + workflows["deploy.yml"]["env"]["DAGGER_VERSION"] == engine
+    ci_versions = {
+        s["with"]["version"]
+        for s in steps(workflows["ci.yml"])
+        if s.get("uses", "").startswith("dagger/")
+    }
+    assert {"v" + v for v in ci_versions} == {engine}
