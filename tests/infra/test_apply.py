@@ -197,3 +197,21 @@ def test_image_reference_by_tag_is_rejected(deployment: Deployment) -> None:
     tagged = deployment.outputs["ecr_repository_url"] + ":latest"
     with pytest.raises(TerraformError, match=r"pinned\s+by\s+digest"):
         deployment.plan(image=tagged)
+
+
+def test_api_key_secret_is_passed_and_readable_only_when_configured(
+    deployment: Deployment,
+) -> None:
+    secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:dashboard-api-key-AbCdEf"
+    deployment.plan("-out=secret.tfplan", f"-var=api_key_secret_arn={secret}")
+    after = {
+        change["address"]: change["change"]["after"]
+        for change in deployment.terraform.show_json("secret.tfplan")["resource_changes"]
+    }
+    [environment] = after["aws_lambda_function.dashboard"]["environment"]
+    statements = json.loads(after["aws_iam_role_policy.lambda"]["policy"])["Statement"]
+    [secret_statement] = [s for s in statements if "secretsmanager" in json.dumps(s)]
+
+    assert environment["variables"]["DASHBOARD_API_KEY_SECRET_ARN"] == secret
+    assert secret_statement["Action"] == "secretsmanager:GetSecretValue"
+    assert secret_statement["Resource"] == secret

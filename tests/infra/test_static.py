@@ -134,3 +134,30 @@ def test_checkov_reports_no_failed_checks(checkov: Path, terraform_dir: Path) ->
         if len(c["check_result"].get("suppress_comment") or "") < 20
     ]
     assert unexplained == []
+
+
+def top_level_blocks(terraform_dir: Path, kind: str) -> dict[str, str]:
+    """Body of every top-level `<kind> "<name>" { ... }` block (as `terraform fmt` lays them out)."""
+    sources = "\n".join(path.read_text() for path in sorted(terraform_dir.glob("*.tf")))
+    return dict(re.findall(rf'^{kind} "(\w+)" \{{\n(.*?)^\}}', sources, re.MULTILINE | re.DOTALL))
+
+
+def test_every_variable_has_a_description_and_a_type(terraform_dir: Path) -> None:
+    variables = top_level_blocks(terraform_dir, "variable")
+    incomplete = [
+        name
+        for name, body in variables.items()
+        if not re.search(r"^  description\s*=", body, re.MULTILINE)
+        or not re.search(r"^  type\s*=", body, re.MULTILINE)
+    ]
+
+    assert "image_uri" in variables
+    assert incomplete == []
+
+
+def test_every_output_has_a_description(terraform_dir: Path) -> None:
+    outputs = top_level_blocks(terraform_dir, "output")
+    undescribed = [name for name, body in outputs.items() if "  description =" not in body]
+
+    assert {"api_url", "function_name", "ecr_repository_url"} <= set(outputs)
+    assert undescribed == []
