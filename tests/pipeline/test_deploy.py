@@ -124,7 +124,9 @@ def test_a_failing_stage_stops_everything_after_it(
 def test_an_oversized_image_never_reaches_tests_or_the_registry(clock: FakeClock) -> None:
     steps = FakeSteps(clock, size=11_000_000_000)
 
-    with pytest.raises(StageFailed, match="stage 'size guard' failed: ValueError: image is 11000000000 bytes"):
+    with pytest.raises(
+        StageFailed, match="stage 'size guard' failed: ValueError: image is 11000000000 bytes"
+    ):
         run(steps, clock)
 
     assert steps.calls == ["build", "image_size"]

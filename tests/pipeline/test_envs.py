@@ -16,12 +16,15 @@ def hcl_assignments(path: Path) -> dict[str, str]:
 def project_default(repo_root: Path) -> str:
     variables = (repo_root / "terraform" / "variables.tf").read_text()
     match = re.search(r'variable "project" \{.*?default\s*=\s*"([^"]+)"', variables, re.DOTALL)
-    assert match, "terraform/variables.tf should declare variable \"project\" with a default"
+    assert match, 'terraform/variables.tf should declare variable "project" with a default'
     return match.group(1)
 
 
 def test_unknown_environment_lists_the_known_ones() -> None:
-    with pytest.raises(UnknownEnvironment, match=r"unknown environment 'staging': expected one of local, preprod, prod"):
+    with pytest.raises(
+        UnknownEnvironment,
+        match=r"unknown environment 'staging': expected one of local, preprod, prod",
+    ):
         envs.get("staging")
 
 
@@ -39,7 +42,12 @@ def test_environment_agrees_with_terraform(repo_root: Path, name: str) -> None:
     resource_name = f"{project_default(repo_root)}-{tfvars['environment']}"
 
     assert env.backend is not None
-    assert (env.backend.bucket, env.backend.key, env.backend.region, env.backend.dynamodb_table) == (
+    assert (
+        env.backend.bucket,
+        env.backend.key,
+        env.backend.region,
+        env.backend.dynamodb_table,
+    ) == (
         backend["bucket"],
         backend["key"],
         backend["region"],

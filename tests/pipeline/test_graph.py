@@ -289,7 +289,12 @@ def test_deploy_runs_the_chain_and_terraform_gets_the_published_digest(
     assert f"image            {ref}" in summary
     assert f"api url          {scripted_server.url}/" in summary
     assert [line.split()[0] for line in summary.splitlines()[-6:]] == [
-        "build", "size", "test", "publish", "terraform", "smoke",
+        "build",
+        "size",
+        "test",
+        "publish",
+        "terraform",
+        "smoke",
     ]
 
 
@@ -300,7 +305,7 @@ def test_a_broken_build_never_reaches_terraform(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     async def broken(self: dagger.Container) -> dagger.Container:
-        raise RuntimeError("process \"pip install\" did not complete successfully: exit code: 1")
+        raise RuntimeError('process "pip install" did not complete successfully: exit code: 1')
 
     monkeypatch.setattr(dagger.Container, "sync", broken)
 

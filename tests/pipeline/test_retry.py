@@ -101,7 +101,9 @@ def test_delays_grow_exponentially_with_full_jitter_up_to_the_cap() -> None:
 def test_boto3_throttling_from_the_service_is_retried(
     scripted_server: ScriptedServer, clock: FakeClock
 ) -> None:
-    throttled = Reply(400, json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}))
+    throttled = Reply(
+        400, json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"})
+    )
     ok = Reply(200, json.dumps({"authorizationData": []}))
     scripted_server.script(throttled, throttled, ok)
     ecr = boto3.client(

@@ -13,7 +13,9 @@ HEALTHY = Reply(200, '{"status":"healthy","checks":{}}')
 
 
 def check(server: ScriptedServer, clock: FakeClock, budget: float = 15.0) -> smoke.Probe:
-    return smoke.check_health(server.url + "/", budget=budget, interval=1.0, clock=clock, sleep=clock.sleep)
+    return smoke.check_health(
+        server.url + "/", budget=budget, interval=1.0, clock=clock, sleep=clock.sleep
+    )
 
 
 def test_healthy_on_first_answer(scripted_server: ScriptedServer, clock: FakeClock) -> None:

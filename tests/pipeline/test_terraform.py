@@ -41,7 +41,10 @@ def test_unknown_action_is_rejected() -> None:
 def test_outputs_are_read_from_output_json() -> None:
     text = json.dumps(
         {
-            "api_url": {"value": "https://abc.execute-api.us-east-1.amazonaws.com/", "type": "string"},
+            "api_url": {
+                "value": "https://abc.execute-api.us-east-1.amazonaws.com/",
+                "type": "string",
+            },
             "function_name": {"value": "sentiment-dashboard-preprod", "type": "string"},
             "ecr_repository_url": {"value": REF.split("@")[0], "type": "string"},
             "table_names": {"value": {"items": "t"}, "type": ["object", {}]},
@@ -58,5 +61,7 @@ def test_outputs_are_read_from_output_json() -> None:
 
 
 def test_missing_outputs_are_named() -> None:
-    with pytest.raises(TerraformOutputsMissing, match="lack api_url, function_name, ecr_repository_url"):
+    with pytest.raises(
+        TerraformOutputsMissing, match="lack api_url, function_name, ecr_repository_url"
+    ):
         terraform.parse_outputs("{}\n")

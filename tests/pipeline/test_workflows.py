@@ -109,7 +109,9 @@ def test_no_long_lived_keys(repo_root: Path) -> None:
         assert "aws-secret-access-key:" not in text
 
 
-def test_dagger_version_is_the_engine_version(repo_root: Path, workflows: dict[str, dict[str, Any]]) -> None:
+def test_dagger_version_is_the_engine_version(
+    repo_root: Path, workflows: dict[str, dict[str, Any]]
+) -> None:
     engine = json.loads((repo_root / "dagger.json").read_text())["engineVersion"]
 
     assert "v" + workflows["deploy.yml"]["env"]["DAGGER_VERSION"] == engine

@@ -5,13 +5,15 @@ import time
 from typing import Annotated, Final
 
 import dagger
-from dagger import DefaultPath, Doc, Ignore, dag, function, object_type
+from dagger import DefaultPath, Doc, Ignore, function, object_type
 
 from . import credentials, deploy as chain, ecr, envs, graph, smoke as smoke_check, terraform
 from .retry import RetryPolicy
 from .terraform import TerraformOutputs
 
-PUBLISH_RETRY: Final = RetryPolicy(max_attempts=6, base_delay=1.0, max_delay=16.0, total_seconds=120.0)
+PUBLISH_RETRY: Final = RetryPolicy(
+    max_attempts=6, base_delay=1.0, max_delay=16.0, total_seconds=120.0
+)
 AWS_RETRY: Final = RetryPolicy(max_attempts=5, base_delay=0.5, max_delay=8.0, total_seconds=30.0)
 LOG_LOOKBACK_MS: Final = 10 * 60 * 1000
 
@@ -21,11 +23,15 @@ Source = Annotated[
     DefaultPath("/"),
     Ignore(graph.SOURCE_IGNORE),
 ]
-Git = Annotated[dagger.GitRepository, Doc("The repository, for the commit to tag"), DefaultPath("/")]
+Git = Annotated[
+    dagger.GitRepository, Doc("The repository, for the commit to tag"), DefaultPath("/")
+]
 Env = Annotated[str, Doc("Environment: preprod or prod")]
 BaseImage = Annotated[str, Doc("BASE_IMAGE build argument of service/Dockerfile")]
 GitSha = Annotated[str, Doc("Commit to tag the image with (default: HEAD of the repository)")]
-AccessKeyId = Annotated[dagger.Secret | None, Doc("AWS access key id, e.g. env://AWS_ACCESS_KEY_ID")]
+AccessKeyId = Annotated[
+    dagger.Secret | None, Doc("AWS access key id, e.g. env://AWS_ACCESS_KEY_ID")
+]
 SecretKey = Annotated[dagger.Secret | None, Doc("AWS secret access key")]
 SessionToken = Annotated[dagger.Secret | None, Doc("AWS session token (temporary credentials)")]
 WebIdentity = Annotated[dagger.Secret | None, Doc("OIDC web-identity token to exchange for a role")]
@@ -37,7 +43,9 @@ class SentimentPipeline:
     """Build, test, publish and deploy the sentiment dashboard's Lambda image."""
 
     @function
-    def build(self, source: Source, base_image: BaseImage = graph.DEFAULT_BASE_IMAGE) -> dagger.Container:
+    def build(
+        self, source: Source, base_image: BaseImage = graph.DEFAULT_BASE_IMAGE
+    ) -> dagger.Container:
         """Build the Lambda image from service/Dockerfile for linux/amd64."""
         return graph.image(source, base_image)
 
@@ -63,7 +71,11 @@ class SentimentPipeline:
         """Push :<git-sha> and :latest to the environment's ECR; returns <repo>@sha256:<digest>."""
         settings = envs.get(env)
         aws = graph.AwsInputs(
-            aws_access_key_id, aws_secret_access_key, aws_session_token, web_identity_token, role_arn
+            aws_access_key_id,
+            aws_secret_access_key,
+            aws_session_token,
+            web_identity_token,
+            role_arn,
         )
         aws.mode()
         sha = git_sha or await git.head().commit()
@@ -85,7 +97,11 @@ class SentimentPipeline:
         """Run terraform plan or apply for an environment and return its outputs as JSON."""
         settings = envs.deployable(env)
         aws = graph.AwsInputs(
-            aws_access_key_id, aws_secret_access_key, aws_session_token, web_identity_token, role_arn
+            aws_access_key_id,
+            aws_secret_access_key,
+            aws_session_token,
+            web_identity_token,
+            role_arn,
         )
         aws.mode()
         outputs = await run_terraform(
@@ -97,7 +113,9 @@ class SentimentPipeline:
     async def smoke(
         self,
         url: Annotated[str, Doc("Base URL of the deployed API (terraform output api_url)")],
-        env: Annotated[str, Doc("Environment whose function logs to scan (needs credentials)")] = "",
+        env: Annotated[
+            str, Doc("Environment whose function logs to scan (needs credentials)")
+        ] = "",
         aws_access_key_id: AccessKeyId = None,
         aws_secret_access_key: SecretKey = None,
         aws_session_token: SessionToken = None,
@@ -107,7 +125,11 @@ class SentimentPipeline:
         """Check GET <url>/health is 200 healthy within the cold-start budget."""
         settings = envs.get(env) if env else None
         aws = graph.AwsInputs(
-            aws_access_key_id, aws_secret_access_key, aws_session_token, web_identity_token, role_arn
+            aws_access_key_id,
+            aws_secret_access_key,
+            aws_session_token,
+            web_identity_token,
+            role_arn,
         )
         return await run_smoke(url, settings, aws)
 
@@ -128,7 +150,11 @@ class SentimentPipeline:
         """Build, size-check, test, publish, terraform apply and smoke-test; returns a summary."""
         settings = envs.deployable(env)
         aws = graph.AwsInputs(
-            aws_access_key_id, aws_secret_access_key, aws_session_token, web_identity_token, role_arn
+            aws_access_key_id,
+            aws_secret_access_key,
+            aws_session_token,
+            web_identity_token,
+            role_arn,
         )
         aws.mode()
         steps = EngineSteps(source, git, settings, aws, base_image, git_sha)
@@ -181,7 +207,9 @@ def publish_container(
     return ctr.with_(graph.with_registry_auth(auth, f"ecr-password-{env.name}"))
 
 
-async def aws_credentials(env: envs.Environment, aws: graph.AwsInputs) -> credentials.AwsCredentials:
+async def aws_credentials(
+    env: envs.Environment, aws: graph.AwsInputs
+) -> credentials.AwsCredentials:
     """Plaintext credentials for boto3, exchanging a web-identity token if that is what we have."""
     if aws.mode() == "keys":
         return await aws.resolve_keys()

@@ -73,7 +73,7 @@ def check_health(
             return result
         if clock() + interval > deadline:
             msg = (
-                f"GET {url} was not 200 {{\"status\":\"healthy\"}} within {budget:.0f} s "
+                f'GET {url} was not 200 {{"status":"healthy"}} within {budget:.0f} s '
                 f"({attempts} attempts); last answer: {result.describe()}. Check the function's "
                 "logs (an ImportModuleError means the image is broken) and /health's checks."
             )
