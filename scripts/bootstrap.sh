@@ -28,6 +28,8 @@ find_python313() {
 install_system_packages() {
   local missing=()
   for package in "${SYSTEM_PACKAGES[@]}"; do
+    # A machine with another Docker engine (docker-ce on CI runners) keeps it: the packages conflict.
+    if [ "$package" = docker.io ] && command -v dockerd >/dev/null 2>&1; then continue; fi
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
       || missing+=("$package")
   done
