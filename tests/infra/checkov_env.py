@@ -30,29 +30,38 @@ def checkov_python(cache_root: Path) -> Path:
     return python
 
 
+def _find_uv(cache_root: Path) -> str | None:
+    candidates = (
+        os.environ.get("UV"),
+        str(cache_root / "bootstrap" / "bin" / "uv"),
+        shutil.which("uv"),
+    )
+    return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
+
+
 def _build(venv: Path) -> None:
-    uv = shutil.which("uv")
-    if uv is None:
-        raise RuntimeError(
-            "uv is not on PATH: install uv (the project's package manager) to build checkov's venv"
-        )
     staging = venv.with_name(f"{venv.name}.building-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.parent.mkdir(parents=True, exist_ok=True)
-    _run([uv, "venv", "--quiet", "--python", sys.executable, str(staging)])
-    _run(
-        [
-            uv,
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            str(staging / "bin" / "python"),
-            "--require-hashes",
-            "-r",
-            str(REQUIREMENTS),
-        ]
-    )
+    python = staging / "bin" / "python"
+    install = ["--require-hashes", "-r", str(REQUIREMENTS)]
+    uv = _find_uv(venv.parent)
+    if uv:
+        _run([uv, "venv", "--quiet", "--python", sys.executable, str(staging)])
+        _run([uv, "pip", "install", "--quiet", "--python", str(python), *install])
+    else:  # slower, same result: the lock's hashes are checked either way
+        _run([sys.executable, "-m", "venv", str(staging)])
+        _run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                *install,
+            ]
+        )
     (staging / ".complete").touch()
     if venv.exists() and not (venv / ".complete").exists():
         shutil.rmtree(venv)  # left half-built by an interrupted run
