@@ -1,0 +1,144 @@
+"""What the built image is: Lambda's contract, its size, what it holds and what it must not."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import ssl
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sentiment_pipeline import image_checks
+from tests.container.conftest import BuiltImage
+from tests.support import docker
+
+pytestmark = pytest.mark.docker
+
+PUBLIC_CA_DIR = Path("/usr/share/ca-certificates/mozilla")
+PEM_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
+
+
+def test_image_is_linux_amd64_with_the_handler_cmd_and_oci_labels(runtime_image: BuiltImage) -> None:
+    config = docker.inspect_image(runtime_image.tag)
+
+    assert (config["Os"], config["Architecture"]) == ("linux", "amd64")
+    assert config["Config"]["Cmd"] == ["handler.lambda_handler"]
+    labels = config["Config"]["Labels"]
+    assert labels["org.opencontainers.image.revision"] == runtime_image.revision
+    assert labels["org.opencontainers.image.created"] == runtime_image.created
+    assert labels["org.opencontainers.image.source"] == runtime_image.source
+    assert labels["org.opencontainers.image.title"] == "sentiment-dashboard"
+
+
+def test_every_service_module_imports_inside_the_image(runtime_image: BuiltImage) -> None:
+    command = image_checks.IMPORT_CHECK_COMMAND
+    result = docker.docker(
+        "run", "--rm", "--network", "none", "--entrypoint", command[0], runtime_image.tag,
+        *command[1:], check=False, timeout=300,
+    )
+
+    checked = image_checks.parse_import_check(result.stdout, result.returncode)
+
+    assert {"handler", "dashboard.app", "dashboard.routes.health"} <= set(checked.modules)
+
+
+def test_image_is_within_the_size_budget(runtime_image: BuiltImage) -> None:
+    size = image_checks.image_size_from_docker(runtime_image.tag, docker=docker.DOCKER)
+    base_size = image_checks.image_size_from_docker(runtime_image.base, docker=docker.DOCKER)
+
+    report = image_checks.check_image_size(size)
+
+    assert not report.over_budget, report.warning
+    assert 0 < size - base_size < 300 * 1024**2, "the service adds tens of MiB, not hundreds"
+
+
+def test_size_guard_fails_the_real_image_against_a_small_limit(runtime_image: BuiltImage) -> None:
+    size = image_checks.image_size_from_docker(runtime_image.tag, docker=docker.DOCKER)
+
+    with pytest.raises(image_checks.ImageTooLarge, match=f"{size:,} bytes"):
+        image_checks.check_image_size(size, limit_bytes=size // 2, budget_bytes=size // 4)
+
+
+def test_no_pip_cache_compiler_or_tests_in_the_image(runtime_image: BuiltImage) -> None:
+    script = (
+        'for cache in /root/.cache/pip "$HOME/.cache/pip" /tmp/pip-*; do '
+        '  [ -e "$cache" ] && echo "pip cache: $cache"; done; '
+        "for tool in gcc cc c++ g++ clang make; do "
+        '  command -v "$tool" >/dev/null 2>&1 && echo "compiler: $tool"; done; '
+        '[ -e "$LAMBDA_TASK_ROOT/tests" ] && echo "tests: $LAMBDA_TASK_ROOT/tests"; '
+        '[ -e "$LAMBDA_TASK_ROOT/requirements.txt" ] && echo "lock copied into the task root"; '
+        "true"
+    )
+    result = docker.docker("run", "--rm", "--entrypoint", "sh", runtime_image.tag, "-c", script)
+
+    assert result.stdout.strip() == ""
+
+
+def test_task_root_holds_the_handler_and_the_dependencies(runtime_image: BuiltImage) -> None:
+    result = docker.docker(
+        "run", "--rm", "--entrypoint", "sh", runtime_image.tag, "-c", 'ls "$LAMBDA_TASK_ROOT"'
+    )
+
+    entries = set(result.stdout.split())
+    assert {"handler.py", "dashboard", "fastapi", "mangum", "pydantic", "boto3"} <= entries
+
+
+def _added_layer_files(image: str, base: str, scratch: Path) -> Iterator[tuple[str, bytes]]:
+    """(path, content) of every regular file in the layers the image adds over its base."""
+    base_layers = docker.layer_ids(base)
+    assert docker.layer_ids(image)[: len(base_layers)] == base_layers, "image not built on its base"
+    archive = scratch / "image.tar"
+    docker.docker("save", "-o", str(archive), image)
+    with tarfile.open(archive) as saved:
+        manifest = json.loads(saved.extractfile("manifest.json").read())  # type: ignore[union-attr]
+        for layer_path in manifest[0]["Layers"][len(base_layers):]:
+            layer = saved.extractfile(layer_path)
+            assert layer is not None
+            with tarfile.open(fileobj=layer) as files:
+                for member in files:
+                    if member.isfile():
+                        content = files.extractfile(member)
+                        yield member.name, content.read() if content else b""
+
+
+def _non_public_cas(bundle: Path) -> list[bytes]:
+    """DER of the bundle's certificates that are not Debian's public (Mozilla) set: the local CAs."""
+    public = {der for path in PUBLIC_CA_DIR.glob("*.crt") for der in _certificates(path)}
+    return [der for der in _certificates(bundle) if der not in public]
+
+
+def _certificates(pem_file: Path) -> list[bytes]:
+    return [ssl.PEM_cert_to_DER_cert(block) for block in PEM_BLOCK.findall(pem_file.read_text())]
+
+
+def _markers(der: bytes) -> list[bytes]:
+    """Byte strings that betray a certificate: its DER, and a line from the middle of its PEM."""
+    lines = base64.encodebytes(der).replace(b"\n", b"")
+    middle = len(lines) // 2
+    return [der, lines[middle : middle + 64]]
+
+
+def test_build_time_ca_bundle_is_in_no_layer_the_image_adds(
+    runtime_image: BuiltImage, tmp_path: Path
+) -> None:
+    bundle = docker.CA_BUNDLE
+    assert bundle.is_file(), f"{bundle} is the build secret the test checks; it is missing"
+    bundle_bytes = bundle.read_bytes()
+    local_cas = _non_public_cas(bundle) if PUBLIC_CA_DIR.is_dir() else []
+    markers = [marker for der in local_cas for marker in _markers(der)]
+
+    leaks = []
+    scanned = 0
+    for path, content in _added_layer_files(runtime_image.tag, runtime_image.base, tmp_path):
+        scanned += 1
+        if content == bundle_bytes or "pip_ca" in path:
+            leaks.append(path)
+        elif any(marker in content for marker in markers):
+            leaks.append(f"{path} (holds a local CA of {bundle})")
+
+    assert scanned > 1000, "the dependency layer should have been scanned"
+    assert leaks == []

@@ -1,0 +1,274 @@
+"""Docker for the container tests and the image benchmark: a daemon, the Lambda base, builds, runs.
+
+Always /usr/bin/docker (Debian's docker.io); the daemon is started here when none answers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DOCKER = "/usr/bin/docker"
+DOCKERD = "/usr/sbin/dockerd"
+REAL_LAMBDA_BASE = "public.ecr.aws/lambda/python:3.13"
+CA_BUNDLE = Path(os.environ.get("PIP_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt"))
+DAEMON_START_TIMEOUT_S = 60.0
+PULL_TIMEOUT_S = 60.0
+INVOKE_PORT = 8080
+RUNTIME_API_PORT = 9001
+INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+_LOCK_DIR = Path("/tmp")
+# Not part of the build context, however .dockerignore changes: never copied for a rebuild.
+_CONTEXT_COPY_IGNORE = shutil.ignore_patterns(
+    ".git", ".venv", ".tmp", "node_modules", ".terraform", "__pycache__", "*.pyc", ".*_cache"
+)
+
+
+class DockerUnavailable(RuntimeError):
+    """No Docker daemon answers and one could not be started."""
+
+
+@contextlib.contextmanager
+def _machine_lock(name: str) -> Iterator[None]:
+    """A lock shared by every process on this machine (parallel sessions, the benchmark)."""
+    with open(_LOCK_DIR / f"sentiment-dashboard-{name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def docker(
+    *args: str, check: bool = True, timeout: float = 900, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the docker client; on failure the error carries the command and its output."""
+    result = subprocess.run(
+        [DOCKER, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise RuntimeError(
+            f"docker {' '.join(args[:3])} ... exited {result.returncode}:\n"
+            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
+    return result
+
+
+def daemon_answers() -> bool:
+    try:
+        return docker("info", check=False, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def ensure_daemon(log_file: Path) -> None:
+    """Make sure a daemon answers, starting dockerd in the background (logging to log_file) if none."""
+    if not Path(DOCKER).exists():
+        raise DockerUnavailable(f"{DOCKER} is missing: apt-get install -y docker.io")
+    with _machine_lock("dockerd"):
+        if daemon_answers():
+            return
+        if not Path(DOCKERD).exists():
+            raise DockerUnavailable(f"no daemon answers and {DOCKERD} is missing: apt-get install -y docker.io")
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        with log_file.open("ab") as log:
+            # Detached from the test run: its own session, no inherited pipes to hold it open.
+            process = subprocess.Popen(
+                [DOCKERD], stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
+            )
+        _wait_for_daemon(process, log_file)
+
+
+def _wait_for_daemon(process: subprocess.Popen[bytes], log_file: Path) -> None:
+    deadline = time.monotonic() + DAEMON_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if daemon_answers():
+            return
+        if process.poll() is not None:
+            raise DockerUnavailable(
+                f"dockerd exited with {process.returncode}; its log ({log_file}) ends:\n"
+                + _tail(log_file)
+            )
+        time.sleep(0.2)
+    raise DockerUnavailable(
+        f"dockerd did not answer `docker info` within {DAEMON_START_TIMEOUT_S:.0f}s; "
+        f"its log ({log_file}) ends:\n" + _tail(log_file)
+    )
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError as error:
+        return f"(log unreadable: {error})"
+
+
+def image_exists(image: str) -> bool:
+    return docker("image", "inspect", image, check=False, timeout=60).returncode == 0
+
+
+def inspect_image(image: str) -> dict[str, Any]:
+    return json.loads(docker("image", "inspect", image).stdout)[0]
+
+
+def layer_ids(image: str) -> list[str]:
+    """The image's layers, as content digests (diff ids), base layers first."""
+    return list(inspect_image(image)["RootFS"]["Layers"])
+
+
+def lambda_base_image(repo_root: Path) -> str:
+    """The real Lambda base when it can be had (present or pulled), else the offline stand-in."""
+    with _machine_lock("lambda-base"):
+        if image_exists(REAL_LAMBDA_BASE):
+            return REAL_LAMBDA_BASE
+        try:
+            pulled = docker("pull", REAL_LAMBDA_BASE, check=False, timeout=PULL_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            pulled = None
+        if pulled is not None and pulled.returncode == 0:
+            return REAL_LAMBDA_BASE
+        return build_standin_base(repo_root)
+
+
+def build_standin_base(repo_root: Path) -> str:
+    """Build (or reuse, by content hash) the stand-in base; returns its tag."""
+    script = repo_root / "scripts" / "lambda-base-standin" / "build.sh"
+    result = subprocess.run(
+        ["bash", str(script)], capture_output=True, text=True, timeout=1800, check=False,
+        env={**os.environ, "DOCKER": DOCKER},
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{script} failed ({result.returncode}):\n{result.stderr[-4000:]}")
+    return result.stdout.strip().splitlines()[-1]
+
+
+@dataclass(frozen=True)
+class Build:
+    tag: str
+    seconds: float
+
+
+def build_image(
+    context: Path,
+    tag: str,
+    base_image: str,
+    *,
+    target: str | None = None,
+    build_args: Mapping[str, str] | None = None,
+    no_cache: bool = False,
+    dockerfile: str = "service/Dockerfile",
+) -> Build:
+    """docker build of the service Dockerfile for linux/amd64, the CA bundle as a build secret only."""
+    args = ["build", "--platform", "linux/amd64", "-f", str(context / dockerfile), "-t", tag]
+    args += ["--build-arg", f"BASE_IMAGE={base_image}"]
+    for name, value in (build_args or {}).items():
+        args += ["--build-arg", f"{name}={value}"]
+    if CA_BUNDLE.is_file():
+        args += ["--secret", f"id=pip_ca,src={CA_BUNDLE}"]
+    if target:
+        args += ["--target", target]
+    if no_cache:
+        args.append("--no-cache")
+    started = time.perf_counter()
+    docker(*args, str(context), env={"DOCKER_BUILDKIT": "1"}, timeout=1800)
+    return Build(tag=tag, seconds=time.perf_counter() - started)
+
+
+def copy_build_context(repo_root: Path, destination: Path) -> Path:
+    """A copy of the repository to build from (only what a build context can hold)."""
+    shutil.copytree(repo_root, destination, ignore=_CONTEXT_COPY_IGNORE, symlinks=True)
+    return destination
+
+
+def remove_images(*tags: str) -> None:
+    for tag in tags:
+        docker("rmi", tag, check=False, timeout=120)
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not "in use"
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class LambdaContainer:
+    container_id: str
+    invoke_url: str
+    started_at: float
+
+    def invoke(self, event: Mapping[str, Any], timeout: float = 60) -> dict[str, Any]:
+        """POST an event to the invoke endpoint; the function's (JSON) result."""
+        request = urllib.request.Request(
+            self.invoke_url, data=json.dumps(event).encode(), method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read())
+
+    def invoke_when_ready(self, event: Mapping[str, Any], deadline_s: float = 60) -> dict[str, Any]:
+        """Invoke as soon as the endpoint accepts connections (polled), within deadline_s."""
+        deadline = time.monotonic() + deadline_s
+        while True:
+            try:
+                return self.invoke(event)
+            except (urllib.error.URLError, ConnectionError) as error:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"invoke endpoint {self.invoke_url} not ready in {deadline_s}s: {error}\n"
+                        + self.logs()
+                    ) from error
+                time.sleep(0.01)
+
+    def logs(self) -> str:
+        result = docker("logs", self.container_id, check=False, timeout=60)
+        return result.stdout[-4000:] + result.stderr[-4000:]
+
+
+@contextlib.contextmanager
+def lambda_container(
+    image: str, env: Mapping[str, str], command: Sequence[str] = ()
+) -> Iterator[LambdaContainer]:
+    """The image run as Lambda's local emulator would: its entrypoint, invoke endpoint on :8080.
+
+    Host networking, so the function reaches a moto server on the host's loopback and no traffic
+    leaves it; the emulator's fixed ports (8080, 9001) make this one container per machine at a time.
+    """
+    with _machine_lock("lambda-host-network"):
+        busy = [port for port in (INVOKE_PORT, RUNTIME_API_PORT) if not _port_is_free(port)]
+        if busy:
+            raise RuntimeError(
+                f"port(s) {busy} on 127.0.0.1 are in use; the Lambda emulator needs them "
+                "(stop whatever listens there)"
+            )
+        env_args = [arg for name, value in env.items() for arg in ("-e", f"{name}={value}")]
+        started_at = time.perf_counter()
+        container_id = docker("run", "-d", "--network", "host", *env_args, image, *command).stdout.strip()
+        container = LambdaContainer(
+            container_id, f"http://127.0.0.1:{INVOKE_PORT}{INVOKE_PATH}", started_at
+        )
+        try:
+            yield container
+        finally:
+            docker("rm", "-f", container_id, check=False, timeout=120)
