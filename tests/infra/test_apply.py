@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from tests.infra.conftest import Deployment, image_uri
 from tests.infra.terraform_cli import TerraformError, changed_resources
+from tests.support.moto_server import MotoServer
 
 Client = Callable[[str], Any]
 
 
 @pytest.fixture(scope="module")
-def deployment(deploy: Callable[[str], Deployment]) -> Deployment:
-    return deploy("apply")
+def deployment(
+    deploy: Callable[[str], Deployment], moto_server: MotoServer
+) -> Iterator[Deployment]:
+    yield deploy("apply")
+    moto_server.reset()  # leave the shared server empty for the next suite
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ def test_destroy_leaves_nothing_behind(
     deploy: Callable[[str], Deployment], aws: Callable[[str], Any]
 ) -> None:
     deployment = deploy("destroy")
+    assert aws("lambda").list_functions()["Functions"], "the apply created no function"
 
     deployment.terraform.run(
         "destroy", "-auto-approve", "-input=false", "-no-color", *var_args(deployment.image_uri)
