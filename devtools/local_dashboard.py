@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--api-key", help="require this API key (default: none, local is open)")
+    parser.add_argument("--cors-origins", help="comma-separated allowed origins (CORS_ORIGINS)")
     args = parser.parse_args(argv)
 
     import boto3
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.pop("AWS_CA_BUNDLE", None)
         if args.api_key:
             os.environ["API_KEY"] = args.api_key
+        if args.cors_origins:
+            os.environ["CORS_ORIGINS"] = args.cors_origins
         session = boto3.session.Session()
         create_resources(session, names)
         seed(session, names)
