@@ -17,6 +17,7 @@ A variable a test needs and does not get fails that test with the variable's nam
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -121,7 +122,9 @@ def running_local_target(log_dir: Path, environ: Mapping[str, str]) -> Iterator[
                      fallback_ticker=environ.get("E2E_FALLBACK_TICKER", "").strip()
                      or DEFAULT_FALLBACK_TICKER)
     finally:
-        process.terminate()
+        # Ctrl-C, as the command expects: after SIGTERM uvicorn re-raises the signal and the
+        # process dies before it stops its moto server; SIGINT unwinds and stops it.
+        process.send_signal(signal.SIGINT)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
