@@ -1,0 +1,141 @@
+"""The dashboard page in a real headless browser (Debian's chromium through chromedriver)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.e2e.conftest import Target
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+CHROMIUM_FLAGS = (
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--window-size=1280,900",
+)
+WAIT_S = 30.0
+INTRADAY_TICKER = "AAPL"  # the page's default ticker; the target must have its hourly candles
+API_KEY_STORAGE = "dashboard-api-key"  # the sessionStorage entry app.js reads at start
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+    for binary, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
+        assert binary.is_file(), f"{binary} is missing: install the Debian package {package}"
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    browser = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    try:
+        yield browser
+    finally:
+        browser.quit()
+
+
+def severe_console_entries(browser: webdriver.Chrome) -> list[dict]:
+    return [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def chart_status(browser: webdriver.Chrome) -> WebElement:
+    return browser.find_element(By.ID, "chart-status")
+
+
+def wait_for_chart(browser: webdriver.Chrome) -> WebElement:
+    """Wait until the chart's latest load has finished; fail if it ended in an error."""
+    status = chart_status(browser)
+    WebDriverWait(browser, WAIT_S).until(
+        lambda _: status.get_attribute("data-state") in ("ready", "error"))
+    assert status.get_attribute("data-state") == "ready", status.text
+    return status
+
+
+def reload_chart_by(browser: webdriver.Chrome, action) -> WebElement:
+    """Run `action` (which starts a chart load) and wait for that load, not an earlier one."""
+    browser.execute_script("arguments[0].dataset.state = 'stale'", chart_status(browser))
+    action()
+    return wait_for_chart(browser)
+
+
+def click_resolution(browser: webdriver.Chrome, resolution: str) -> WebElement:
+    button = browser.find_element(By.CSS_SELECTOR,
+                                  f"#resolution button[data-resolution='{resolution}']")
+    return reload_chart_by(browser, button.click)
+
+
+def set_ticker(browser: webdriver.Chrome, ticker: str) -> WebElement:
+    field = browser.find_element(By.ID, "ticker")
+    return reload_chart_by(browser, lambda: browser.execute_script(
+        "arguments[0].value = arguments[1];"
+        "arguments[0].dispatchEvent(new Event('change', {bubbles: true}))", field, ticker))
+
+
+def canvas_image(browser: webdriver.Chrome) -> str:
+    return browser.execute_script("return document.getElementById('chart').toDataURL()")
+
+
+@pytest.fixture
+def page(driver: webdriver.Chrome, target: Target) -> webdriver.Chrome:
+    """The dashboard, freshly loaded with the API key in place before its first request."""
+    driver.get(f"{target.base_url}/health")
+    driver.execute_script("sessionStorage.setItem(arguments[0], arguments[1])",
+                          API_KEY_STORAGE, target.require_api_key())
+    severe_console_entries(driver)  # drains the log, so each test sees only its own page
+    driver.get(f"{target.base_url}/")
+    wait_for_chart(driver)
+    return driver
+
+
+def test_page_loads_healthy_with_a_drawn_chart(page: webdriver.Chrome, target: Target) -> None:
+    badge = page.find_element(By.ID, "health")
+    WebDriverWait(page, WAIT_S).until(lambda _: badge.text != "checking…")
+
+    assert page.title == "Sentiment dashboard"
+    assert badge.text.startswith("healthy"), badge.text
+    if target.expected_environment is not None:
+        assert badge.text == f"healthy · {target.expected_environment}"
+    status = chart_status(page)
+    assert status.get_attribute("data-resolution") == "D"
+    assert int(status.get_attribute("data-count")) > 0
+    assert page.find_element(By.ID, "counts").find_elements(By.CSS_SELECTOR, ".count")
+    assert not page.find_element(By.ID, "sentiment-error").is_displayed()
+    assert severe_console_entries(page) == []
+
+
+def test_switching_to_hourly_redraws_the_chart(page: webdriver.Chrome) -> None:
+    daily = canvas_image(page)
+
+    status = click_resolution(page, "60")
+
+    assert status.get_attribute("data-resolution") == "60", status.text
+    assert int(status.get_attribute("data-count")) > 0
+    assert status.text.startswith(f"{INTRADAY_TICKER}:")
+    assert not page.find_element(By.ID, "fallback").is_displayed()
+    assert canvas_image(page) != daily
+    assert severe_console_entries(page) == []
+
+
+def test_a_resolution_without_intraday_data_shows_the_fallback(
+        page: webdriver.Chrome, target: Target) -> None:
+    set_ticker(page, target.fallback_ticker)
+
+    status = click_resolution(page, "5")
+
+    notice = page.find_element(By.ID, "fallback")
+    assert status.get_attribute("data-resolution") == "D", status.text
+    assert int(status.get_attribute("data-count")) > 0
+    assert notice.is_displayed() and notice.text, notice.text
+    assert target.fallback_ticker.upper() in notice.text
+    assert page.find_element(
+        By.CSS_SELECTOR, "#resolution button.active").get_attribute("data-resolution") == "5"
+    assert severe_console_entries(page) == []
