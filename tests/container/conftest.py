@@ -1,4 +1,4 @@
-"""Session fixtures for the container tests: a Docker daemon, the Lambda base, the images built once."""
+"""Session fixtures for the container tests: a Docker daemon, the Lambda base, images built once."""
 
 from __future__ import annotations
 
@@ -36,8 +36,12 @@ def lambda_base(docker_daemon: None, repo_root: Path) -> str:
 
 
 def _revision(repo_root: Path) -> str:
-    result = subprocess.run(["git", "-C", str(repo_root), "rev-parse", "HEAD"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["git", "-C", str(repo_root), "rev-parse", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return result.stdout.strip() or "unknown"
 
 
@@ -56,9 +60,16 @@ def runtime_image(lambda_base: str, repo_root: Path, session_tag: str) -> Iterat
         created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         source="sentiment-dashboard",
     )
-    docker.build_image(repo_root, image.tag, lambda_base, build_args={
-        "REVISION": image.revision, "CREATED": image.created, "SOURCE": image.source,
-    })
+    docker.build_image(
+        repo_root,
+        image.tag,
+        lambda_base,
+        build_args={
+            "REVISION": image.revision,
+            "CREATED": image.created,
+            "SOURCE": image.source,
+        },
+    )
     yield image
     docker.remove_images(image.tag)
 

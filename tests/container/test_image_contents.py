@@ -22,7 +22,9 @@ PUBLIC_CA_DIR = Path("/usr/share/ca-certificates/mozilla")
 PEM_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
 
 
-def test_image_is_linux_amd64_with_the_handler_cmd_and_oci_labels(runtime_image: BuiltImage) -> None:
+def test_image_is_linux_amd64_with_the_handler_cmd_and_oci_labels(
+    runtime_image: BuiltImage,
+) -> None:
     config = docker.inspect_image(runtime_image.tag)
 
     assert (config["Os"], config["Architecture"]) == ("linux", "amd64")
@@ -37,8 +39,16 @@ def test_image_is_linux_amd64_with_the_handler_cmd_and_oci_labels(runtime_image:
 def test_every_service_module_imports_inside_the_image(runtime_image: BuiltImage) -> None:
     command = image_checks.IMPORT_CHECK_COMMAND
     result = docker.docker(
-        "run", "--rm", "--network", "none", "--entrypoint", command[0], runtime_image.tag,
-        *command[1:], check=False, timeout=300,
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--entrypoint",
+        command[0],
+        runtime_image.tag,
+        *command[1:],
+        check=False,
+        timeout=300,
     )
 
     checked = image_checks.parse_import_check(result.stdout, result.returncode)
@@ -95,7 +105,7 @@ def _added_layer_files(image: str, base: str, scratch: Path) -> Iterator[tuple[s
     docker.docker("save", "-o", str(archive), image)
     with tarfile.open(archive) as saved:
         manifest = json.loads(saved.extractfile("manifest.json").read())  # type: ignore[union-attr]
-        for layer_path in manifest[0]["Layers"][len(base_layers):]:
+        for layer_path in manifest[0]["Layers"][len(base_layers) :]:
             layer = saved.extractfile(layer_path)
             assert layer is not None
             with tarfile.open(fileobj=layer) as files:
@@ -106,7 +116,7 @@ def _added_layer_files(image: str, base: str, scratch: Path) -> Iterator[tuple[s
 
 
 def _non_public_cas(bundle: Path) -> list[bytes]:
-    """DER of the bundle's certificates that are not Debian's public (Mozilla) set: the local CAs."""
+    """DER of the bundle's certificates outside Debian's public (Mozilla) set: the local CAs."""
     public = {der for path in PUBLIC_CA_DIR.glob("*.crt") for der in _certificates(path)}
     return [der for der in _certificates(bundle) if der not in public]
 

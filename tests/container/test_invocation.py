@@ -22,15 +22,20 @@ REGION = "us-east-1"
 
 @pytest.fixture
 def health_event(repo_root: Path) -> dict[str, Any]:
-    return json.loads((repo_root / "tests" / "unit" / "events" / "apigw_v2_health.json").read_text())
+    return json.loads(
+        (repo_root / "tests" / "unit" / "events" / "apigw_v2_health.json").read_text()
+    )
 
 
 @pytest.fixture
 def dynamodb(moto_server: MotoServer) -> Any:
     moto_server.reset()
     return boto3.client(
-        "dynamodb", endpoint_url=moto_server.endpoint, region_name=REGION,
-        aws_access_key_id="testing", aws_secret_access_key="testing",
+        "dynamodb",
+        endpoint_url=moto_server.endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
     )
 
 

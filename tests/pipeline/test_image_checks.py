@@ -1,4 +1,4 @@
-"""The image guards without Docker: size limits on numbers, the import check on a real interpreter."""
+"""The image guards without Docker: size limits on numbers, the import check on an interpreter."""
 
 from __future__ import annotations
 
@@ -63,7 +63,9 @@ def test_negative_size_is_rejected() -> None:
 
 def test_image_size_from_docker_reads_inspect_size(tmp_path: Path) -> None:
     fake_docker = tmp_path / "docker"
-    fake_docker.write_text('#!/bin/sh\n[ "$4" = "{{.Size}}" ] && [ "$5" = "img:1" ] && echo 12345\n')
+    fake_docker.write_text(
+        '#!/bin/sh\n[ "$4" = "{{.Size}}" ] && [ "$5" = "img:1" ] && echo 12345\n'
+    )
     fake_docker.chmod(0o755)
 
     assert image_checks.image_size_from_docker("img:1", docker=str(fake_docker)) == 12345
@@ -81,12 +83,16 @@ def test_image_size_from_docker_names_the_image_when_inspect_fails(tmp_path: Pat
 def _run_import_check(task_root: Path) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, *IMPORT_CHECK_COMMAND[1:]]
     env = {"LAMBDA_TASK_ROOT": str(task_root), "PATH": "/usr/bin:/bin"}
-    return subprocess.run(command, cwd=task_root, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        command, cwd=task_root, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def _fake_service(root: Path, broken: str | None = None) -> Path:
     (root / "dashboard" / "routes").mkdir(parents=True)
-    (root / "handler.py").write_text("import dashboard.app\nlambda_handler = dashboard.app.handle\n")
+    (root / "handler.py").write_text(
+        "import dashboard.app\nlambda_handler = dashboard.app.handle\n"
+    )
     (root / "dashboard" / "__init__.py").write_text("")
     (root / "dashboard" / "app.py").write_text("def handle(event, context):\n    return event\n")
     (root / "dashboard" / "routes" / "__init__.py").write_text("")
@@ -100,7 +106,11 @@ def test_import_check_command_lists_every_module_of_a_healthy_service(tmp_path: 
     checked = parse_import_check(result.stdout, result.returncode)
 
     assert set(checked.modules) == {
-        "handler", "dashboard", "dashboard.app", "dashboard.routes", "dashboard.routes.health"
+        "handler",
+        "dashboard",
+        "dashboard.app",
+        "dashboard.routes",
+        "dashboard.routes.health",
     }
 
 

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sentiment_pipeline.testing import DOCKERFILE, PLATFORM
+
 DOCKER = "/usr/bin/docker"
-DOCKERD = "/usr/sbin/dockerd"
+DOCKERD_CANDIDATES = ("/usr/sbin/dockerd", "/usr/bin/dockerd")
 REAL_LAMBDA_BASE = "public.ecr.aws/lambda/python:3.13"
 CA_BUNDLE = Path(os.environ.get("PIP_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt"))
 DAEMON_START_TIMEOUT_S = 60.0
@@ -79,19 +81,23 @@ def daemon_answers() -> bool:
 
 
 def ensure_daemon(log_file: Path) -> None:
-    """Make sure a daemon answers, starting dockerd in the background (logging to log_file) if none."""
+    """Make sure a daemon answers; if none does, start dockerd in the background (log: log_file)."""
     if not Path(DOCKER).exists():
         raise DockerUnavailable(f"{DOCKER} is missing: apt-get install -y docker.io")
     with _machine_lock("dockerd"):
         if daemon_answers():
             return
-        if not Path(DOCKERD).exists():
-            raise DockerUnavailable(f"no daemon answers and {DOCKERD} is missing: apt-get install -y docker.io")
+        dockerd = next((path for path in DOCKERD_CANDIDATES if Path(path).exists()), None)
+        if dockerd is None:
+            raise DockerUnavailable(
+                f"no daemon answers and dockerd is missing ({', '.join(DOCKERD_CANDIDATES)}): "
+                "apt-get install -y docker.io"
+            )
         log_file.parent.mkdir(parents=True, exist_ok=True)
         with log_file.open("ab") as log:
             # Detached from the test run: its own session, no inherited pipes to hold it open.
             process = subprocess.Popen(
-                [DOCKERD], stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
+                [dockerd], stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
             )
         _wait_for_daemon(process, log_file)
 
@@ -151,7 +157,11 @@ def build_standin_base(repo_root: Path) -> str:
     """Build (or reuse, by content hash) the stand-in base; returns its tag."""
     script = repo_root / "scripts" / "lambda-base-standin" / "build.sh"
     result = subprocess.run(
-        ["bash", str(script)], capture_output=True, text=True, timeout=1800, check=False,
+        ["bash", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
         env={**os.environ, "DOCKER": DOCKER},
     )
     if result.returncode != 0:
@@ -173,10 +183,10 @@ def build_image(
     target: str | None = None,
     build_args: Mapping[str, str] | None = None,
     no_cache: bool = False,
-    dockerfile: str = "service/Dockerfile",
+    dockerfile: str = DOCKERFILE,
 ) -> Build:
-    """docker build of the service Dockerfile for linux/amd64, the CA bundle as a build secret only."""
-    args = ["build", "--platform", "linux/amd64", "-f", str(context / dockerfile), "-t", tag]
+    """docker build of the service Dockerfile for linux/amd64; the CA bundle only as a secret."""
+    args = ["build", "--platform", PLATFORM, "-f", str(context / dockerfile), "-t", tag]
     args += ["--build-arg", f"BASE_IMAGE={base_image}"]
     for name, value in (build_args or {}).items():
         args += ["--build-arg", f"{name}={value}"]
@@ -189,6 +199,19 @@ def build_image(
     started = time.perf_counter()
     docker(*args, str(context), env={"DOCKER_BUILDKIT": "1"}, timeout=1800)
     return Build(tag=tag, seconds=time.perf_counter() - started)
+
+
+def private_base(base_image: str, tag: str, scratch: Path) -> str:
+    """`base_image` with one more variable (no new layer): the steps built on it share no cache.
+
+    BuildKit keeps every result of a step and reuses the newest, so a `--no-cache` build elsewhere
+    would change which cached dependency layer a later build picks; on a private base, a measurement
+    or a layer test starts from a known cache state.
+    """
+    scratch.mkdir(parents=True, exist_ok=True)
+    (scratch / "Dockerfile").write_text(f"FROM {base_image}\nENV SENTIMENT_PRIVATE_BASE={tag}\n")
+    docker("build", "--platform", PLATFORM, "-t", tag, str(scratch), env={"DOCKER_BUILDKIT": "1"})
+    return tag
 
 
 def copy_build_context(repo_root: Path, destination: Path) -> Path:
@@ -221,7 +244,9 @@ class LambdaContainer:
     def invoke(self, event: Mapping[str, Any], timeout: float = 60) -> dict[str, Any]:
         """POST an event to the invoke endpoint; the function's (JSON) result."""
         request = urllib.request.Request(
-            self.invoke_url, data=json.dumps(event).encode(), method="POST",
+            self.invoke_url,
+            data=json.dumps(event).encode(),
+            method="POST",
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -253,7 +278,7 @@ def lambda_container(
     """The image run as Lambda's local emulator would: its entrypoint, invoke endpoint on :8080.
 
     Host networking, so the function reaches a moto server on the host's loopback and no traffic
-    leaves it; the emulator's fixed ports (8080, 9001) make this one container per machine at a time.
+    leaves it; the emulator's fixed ports (8080, 9001) allow one such container per machine at once.
     """
     with _machine_lock("lambda-host-network"):
         busy = [port for port in (INVOKE_PORT, RUNTIME_API_PORT) if not _port_is_free(port)]
@@ -264,7 +289,9 @@ def lambda_container(
             )
         env_args = [arg for name, value in env.items() for arg in ("-e", f"{name}={value}")]
         started_at = time.perf_counter()
-        container_id = docker("run", "-d", "--network", "host", *env_args, image, *command).stdout.strip()
+        container_id = docker(
+            "run", "-d", "--network", "host", *env_args, image, *command
+        ).stdout.strip()
         container = LambdaContainer(
             container_id, f"http://127.0.0.1:{INVOKE_PORT}{INVOKE_PATH}", started_at
         )

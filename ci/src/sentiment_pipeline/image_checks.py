@@ -118,7 +118,8 @@ sys.exit(1 if failed else 0)
 
 IMPORT_CHECK_COMMAND: Final[tuple[str, ...]] = ("python", "-c", _IMPORT_CHECK_SNIPPET)
 """Run inside the image (working directory: the task root; no entrypoint): imports the handler and
-every module of the service packages, one line per module, "ok <name>" or "FAILED <name>: <error>"."""
+every module of the service packages; one line per module: "ok <name>" or
+"FAILED <name>: <error>"."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,7 +138,8 @@ def parse_import_check(output: str, exit_code: int) -> ImportCheckResult:
         raise ImportCheckFailed(
             f"{len(failures)} module(s) failed to import in the image: "
             + "; ".join(failures)
-            + ". Add the missing dependency to the lock (service/requirements.txt) or fix the module."
+            + ". Add the missing dependency to the lock (service/requirements.txt) "
+            "or fix the module."
         )
     if exit_code != 0 or HANDLER_MODULE not in modules:
         tail = " | ".join(lines[-5:]) or "(no output)"

@@ -1,7 +1,7 @@
 """How the unit tests run inside the image: one definition for the Dagger module and Docker tests.
 
-The Dockerfile's `test` stage (service/Dockerfile) has the unit tests under TEST_WORKDIR, its working
-directory, with the test-only dependencies outside the Lambda task root. Run UNIT_TEST_COMMAND there
+The Dockerfile's `test` stage (service/Dockerfile) holds the unit tests in TEST_WORKDIR, its working
+directory, and the test-only dependencies outside the Lambda task root. Run UNIT_TEST_COMMAND there
 without the image's entrypoint (Dagger's `with_exec` skips it; `docker run` needs `--entrypoint`).
 """
 
@@ -25,5 +25,14 @@ UNIT_TEST_COMMAND: Final[tuple[str, ...]] = (
 
 
 def docker_run_args(image: str, command: tuple[str, ...] = UNIT_TEST_COMMAND) -> list[str]:
-    """`docker run` arguments that run `command` in TEST_WORKDIR of `image`, bypassing its entrypoint."""
-    return ["run", "--rm", "--entrypoint", command[0], "--workdir", TEST_WORKDIR, image, *command[1:]]
+    """`docker run` arguments: `command` in TEST_WORKDIR of `image`, without its entrypoint."""
+    return [
+        "run",
+        "--rm",
+        "--entrypoint",
+        command[0],
+        "--workdir",
+        TEST_WORKDIR,
+        image,
+        *command[1:],
+    ]
