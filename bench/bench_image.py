@@ -133,7 +133,8 @@ def measure(runs: int) -> dict[str, object]:
         bench_base = docker.private_base(
             base, f"{TAG}-base-{uuid.uuid4().hex[:8]}", Path(scratch) / "base"
         )
-        clean = docker.build_image(context, TAG, bench_base, no_cache=True).seconds
+        clean_tag = f"{TAG}-clean"
+        clean = docker.build_image(context, clean_tag, bench_base, no_cache=True).seconds
         app = context / "service" / "dashboard" / "app.py"
         app.write_text(app.read_text() + "\n# benchmark: a code-only change\n")
         code_only = docker.build_image(context, TAG, bench_base).seconds
@@ -192,7 +193,7 @@ def measure(runs: int) -> dict[str, object]:
         python_startup = _python_startup(base, runs)
         import_service = _import_times(TAG, "handler", env, runs)
         import_naive = _import_times(naive_tag, "naive_handler", env, runs)
-        docker.remove_images(naive_tag, TAG, bench_base)
+        docker.remove_images(naive_tag, TAG, clean_tag, bench_base)
     return {
         "base": base,
         "size": size,
