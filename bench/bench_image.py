@@ -97,7 +97,7 @@ def _import_times(image: str, module: str, env: dict[str, str], runs: int) -> li
                 "none",
                 *env_args,
                 "--entrypoint",
-                "python",
+                "python3",
                 image,
                 "-c",
                 code,
@@ -112,7 +112,7 @@ def _python_startup(base: str, runs: int) -> list[float]:
     for _ in range(runs):
         started = time.perf_counter()
         docker.docker(
-            "run", "--rm", "--network", "none", "--entrypoint", "python", base, "-c", "pass"
+            "run", "--rm", "--network", "none", "--entrypoint", "python3", base, "-c", "pass"
         )
         timings.append(time.perf_counter() - started)
     return timings

@@ -25,5 +25,5 @@ def test_unit_tests_pass_inside_the_image_with_the_shared_command(test_stage_ima
 
 
 def test_shared_command_runs_pytest_on_tests_unit() -> None:
-    assert UNIT_TEST_COMMAND[:3] == ("python", "-m", "pytest")
+    assert UNIT_TEST_COMMAND[:3] == ("python3", "-m", "pytest")
     assert "tests/unit" in UNIT_TEST_COMMAND

@@ -116,7 +116,7 @@ for package_name in {SERVICE_PACKAGES!r}:
 sys.exit(1 if failed else 0)
 """
 
-IMPORT_CHECK_COMMAND: Final[tuple[str, ...]] = ("python", "-c", _IMPORT_CHECK_SNIPPET)
+IMPORT_CHECK_COMMAND: Final[tuple[str, ...]] = ("python3", "-c", _IMPORT_CHECK_SNIPPET)
 """Run inside the image (working directory: the task root; no entrypoint): imports the handler and
 every module of the service packages; one line per module: "ok <name>" or
 "FAILED <name>: <error>"."""

@@ -13,8 +13,9 @@ DOCKERFILE: Final = "service/Dockerfile"
 PLATFORM: Final = "linux/amd64"
 TEST_TARGET: Final = "test"
 TEST_WORKDIR: Final = "/opt/sentiment-tests"
+# python3: the one name both the Lambda base (/var/lang/bin) and the offline stand-in surely have.
 UNIT_TEST_COMMAND: Final[tuple[str, ...]] = (
-    "python",
+    "python3",
     "-m",
     "pytest",
     "tests/unit",
