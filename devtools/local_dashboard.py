@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -28,6 +29,10 @@ LOCAL_ENVIRONMENT = {
 }
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
@@ -37,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import boto3
     import uvicorn
+
+    # uvicorn re-raises SIGTERM after its shutdown; as SystemExit it still stops the moto server.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
     with tempfile.TemporaryDirectory() as logs, running_moto_server(Path(logs)) as moto:
         names = DemoNames()

@@ -12,17 +12,23 @@ from fastapi.staticfiles import StaticFiles
 from dashboard import __version__
 from dashboard.deps import require_api_key
 from dashboard.errors import DashboardError
+from dashboard.models import Error
 from dashboard.routes import configurations, health, ohlc, pages, sentiment
 from dashboard.routes.pages import STATIC_DIR
 from dashboard.settings import Settings, get_settings
 
 logger = logging.getLogger("dashboard")
 
+PROTECTED_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {"model": Error, "description": "Missing, malformed or wrong API key"},
+    429: {"model": Error, "description": "Storage throttled; retry after Retry-After seconds"},
+    503: {"model": Error, "description": "Auth, a setting or AWS unavailable"},
+}
+
 
 async def _dashboard_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DashboardError)
-    return JSONResponse(status_code=error.status_code, content={"detail": error.message},
-                        headers=error.headers)
+    return JSONResponse(status_code=error.status_code, content=error.body(), headers=error.headers)
 
 
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
@@ -51,6 +57,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     protected = [Depends(require_api_key)]
     for resource in (sentiment, configurations, ohlc):
-        app.include_router(resource.router, dependencies=protected)
+        app.include_router(resource.router, dependencies=protected, responses=PROTECTED_RESPONSES)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -13,6 +13,9 @@ class DashboardError(Exception):
         super().__init__(message)
         self.message = message
 
+    def body(self) -> dict[str, object]:
+        return {"detail": self.message}
+
 
 class NotConfiguredError(DashboardError):
     """A setting the endpoint needs is missing."""
@@ -46,9 +49,16 @@ class ConflictError(DashboardError):
 
 
 class InvalidRequestError(DashboardError):
-    """The request is well-formed JSON but not acceptable."""
+    """A value passed the schema but is not acceptable; rendered like FastAPI's own 422s."""
 
     status_code = 422
+
+    def __init__(self, message: str, loc: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+    def body(self) -> dict[str, object]:
+        return {"detail": [{"type": "value_error", "loc": list(self.loc), "msg": self.message}]}
 
 
 class ThrottledError(DashboardError):

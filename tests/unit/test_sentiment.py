@@ -66,7 +66,7 @@ def test_sentiment_with_invalid_tags_is_422_with_a_message(client: TestClient, t
     response = client.get("/api/v2/sentiment", params={"tags": tags})
 
     assert response.status_code == 422
-    assert isinstance(response.json()["detail"], str)
+    assert response.json()["detail"][0]["loc"] == ["query", "tags"]
 
 
 def test_sentiment_with_start_after_end_is_422(client: TestClient) -> None:
@@ -74,7 +74,8 @@ def test_sentiment_with_start_after_end_is_422(client: TestClient) -> None:
         "tags": "tech", "start": "2026-11-20T00:00:00Z", "end": "2026-11-19T00:00:00Z"})
 
     assert response.status_code == 422
-    assert response.json() == {"detail": "start must be before end"}
+    assert response.json()["detail"] == [
+        {"type": "value_error", "loc": ["query", "start"], "msg": "start must be before end"}]
 
 
 def test_sentiment_with_unparseable_date_is_422(client: TestClient) -> None:

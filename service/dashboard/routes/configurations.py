@@ -8,15 +8,20 @@ from fastapi import APIRouter, Path, Response, status
 
 from dashboard.deps import UserId, UsersTable
 from dashboard.errors import InvalidRequestError
-from dashboard.models import Configuration, ConfigurationCreate, ConfigurationList, ConfigurationPatch
+from dashboard.models import (
+    Configuration, ConfigurationCreate, ConfigurationList, ConfigurationPatch, Error,
+)
 from dashboard.storage import configurations as store
 
 router = APIRouter(prefix="/api/v2/configurations", tags=["configurations"])
+NOT_FOUND: dict[int | str, dict[str, object]] = {
+    404: {"model": Error, "description": "No such configuration for this user"}}
 
 ConfigId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The configuration's id.")]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses={409: {"description": "limit"}})
+@router.post("", status_code=status.HTTP_201_CREATED,
+             responses={409: {"model": Error, "description": "Configuration limit reached"}})
 def create_configuration(body: ConfigurationCreate, table: UsersTable,
                          user_id: UserId) -> Configuration:
     """Save a new configuration (at most two per user)."""
@@ -30,26 +35,27 @@ def list_configurations(table: UsersTable, user_id: UserId) -> ConfigurationList
     return ConfigurationList(configurations=found, count=len(found), limit=store.MAX_PER_USER)
 
 
-@router.get("/{config_id}")
+@router.get("/{config_id}", responses=NOT_FOUND)
 def get_configuration(config_id: ConfigId, table: UsersTable, user_id: UserId) -> Configuration:
     """Read one saved configuration."""
     return Configuration(**store.get(table, user_id, config_id))
 
 
-@router.patch("/{config_id}")
+@router.patch("/{config_id}", responses=NOT_FOUND)
 def update_configuration(config_id: ConfigId, body: ConfigurationPatch, table: UsersTable,
                          user_id: UserId) -> Configuration:
     """Change some fields of a saved configuration."""
     changes = body.model_dump(exclude_unset=True)
     if not changes:
-        raise InvalidRequestError("nothing to update: send at least one field")
+        raise InvalidRequestError("nothing to update: send at least one field", ("body",))
     nulls = sorted(name for name, value in changes.items() if value is None)
     if nulls:
-        raise InvalidRequestError(f"fields cannot be null: {', '.join(nulls)}")
+        raise InvalidRequestError(f"fields cannot be null: {', '.join(nulls)}",
+                                  ("body", nulls[0]))
     return Configuration(**store.update(table, user_id, config_id, changes))
 
 
-@router.delete("/{config_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{config_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
 def delete_configuration(config_id: ConfigId, table: UsersTable, user_id: UserId) -> Response:
     """Delete a saved configuration."""
     store.delete(table, user_id, config_id)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 
 from dashboard.deps import CurrentSettings, Now
 from dashboard.errors import NotConfiguredError, NotFoundError
-from dashboard.models import Ohlc
+from dashboard.models import Error, Ohlc
 from dashboard.settings import Settings
 from dashboard.storage import prices
 
@@ -34,7 +34,8 @@ def _load(settings: Settings, ticker: str, resolution: str, start: datetime,
     return candles
 
 
-@router.get("/{ticker}/ohlc", responses={404: {"description": "no data for the ticker"}})
+@router.get("/{ticker}/ohlc",
+            responses={404: {"model": Error, "description": "No price data for the ticker"}})
 def ohlc(
     settings: CurrentSettings,
     now: Now,

@@ -25,18 +25,21 @@ MAX_WINDOW = timedelta(days=90)
 Hours = Annotated[int, Query(ge=1, le=168, description="How many hours back to look.")]
 
 
-def _tag(value: str) -> str:
+def _tag(value: str, field: str) -> str:
     if not TAG.match(value):
-        raise InvalidRequestError(f"invalid tag {value!r}: use 1-50 letters, digits, '-' or '_'")
+        raise InvalidRequestError(f"invalid tag {value!r}: use 1-50 letters, digits, '-' or '_'",
+                                  ("query", field))
     return value.lower()
 
 
 def _tags(raw: str) -> list[str]:
-    tags = list(dict.fromkeys(_tag(part.strip()) for part in raw.split(",") if part.strip()))
+    tags = list(dict.fromkeys(_tag(part.strip(), "tags") for part in raw.split(",") if part.strip()))
     if not tags:
-        raise InvalidRequestError("tags must name at least one tag, e.g. tags=tech,markets")
+        raise InvalidRequestError("tags must name at least one tag, e.g. tags=tech,markets",
+                                  ("query", "tags"))
     if len(tags) > MAX_TAGS:
-        raise InvalidRequestError(f"at most {MAX_TAGS} tags per request, got {len(tags)}")
+        raise InvalidRequestError(f"at most {MAX_TAGS} tags per request, got {len(tags)}",
+                                  ("query", "tags"))
     return tags
 
 
@@ -67,9 +70,10 @@ def sentiment_by_tag(
     end_at = _utc(end) if end else now
     start_at = _utc(start) if start else end_at - timedelta(hours=24)
     if start_at >= end_at:
-        raise InvalidRequestError("start must be before end")
+        raise InvalidRequestError("start must be before end", ("query", "start"))
     if end_at - start_at > MAX_WINDOW:
-        raise InvalidRequestError(f"the window may span at most {MAX_WINDOW.days} days")
+        raise InvalidRequestError(f"the window may span at most {MAX_WINDOW.days} days",
+                                  ("query", "start"))
     per_tag = [
         TagSentiment(tag=tag, counts=SentimentCounts(**items.counts(
             items.by_tag(table, tag, start_at, end_at))))
@@ -86,7 +90,7 @@ def trends(table: ItemsTable, now: Now, hours: Hours = 24, tag: str | None = Non
     if tag is None:
         found = items.analyzed(table, since, now)
     else:
-        tag = _tag(tag)
+        tag = _tag(tag, "tag")
         found = items.by_tag(table, tag, since, now)
     return Trends(hours=hours, tag=tag, points=items.hourly(found))
 
