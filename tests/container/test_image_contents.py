@@ -97,6 +97,18 @@ def test_task_root_holds_the_handler_and_the_dependencies(runtime_image: BuiltIm
     assert {"handler.py", "dashboard", "fastapi", "mangum", "pydantic", "boto3"} <= entries
 
 
+def test_service_ships_with_bytecode_for_a_read_only_task_root(runtime_image: BuiltImage) -> None:
+    script = (
+        "import pathlib, sys; root = pathlib.Path(sys.argv[1]); "
+        "missing = [str(p) for p in [root / 'handler.py', *root.glob('dashboard/**/*.py')] "
+        "if not list(p.parent.glob(f'__pycache__/{p.stem}.*.pyc'))]; print(missing)"
+    )
+    result = docker.docker("run", "--rm", "--entrypoint", "python3", runtime_image.tag, "-c",
+                           script, "/var/task")
+
+    assert result.stdout.strip() == "[]"
+
+
 def _added_layer_files(image: str, base: str, scratch: Path) -> Iterator[tuple[str, bytes]]:
     """(path, content) of every regular file in the layers the image adds over its base."""
     base_layers = docker.layer_ids(base)
