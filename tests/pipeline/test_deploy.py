@@ -27,6 +27,7 @@ class FakeSteps:
     calls: list[str] = field(default_factory=list)
     applied: list[str] = field(default_factory=list)
     smoked: list[str] = field(default_factory=list)
+    good: str | None = None
 
     async def _step(self, name: str) -> None:
         self.calls.append(name)
@@ -58,6 +59,14 @@ class FakeSteps:
         await self._step("smoke")
         self.smoked.append(outputs.api_url)
 
+    async def last_good(self) -> str | None:
+        await self._step("last_good")
+        return self.good
+
+    async def mark_good(self, image_ref: str) -> None:
+        await self._step("mark_good")
+        self.good = image_ref
+
 
 def limit_1gb(size_bytes: int) -> None:
     if size_bytes > 1_000_000_000:
@@ -74,7 +83,8 @@ def test_stages_run_in_the_documented_order(clock: FakeClock) -> None:
 
     summary = run(steps, clock)
 
-    assert steps.calls == ["build", "image_size", "test", "publish", "apply", "smoke"]
+    assert steps.calls == [
+        "build", "image_size", "test", "publish", "last_good", "apply", "smoke", "mark_good"]
     assert [stage.name for stage in summary.stages] == list(deploy.STAGES)
     assert deploy.STAGES == ("build", "size guard", "test", "publish", "terraform apply", "smoke")
 
@@ -91,11 +101,14 @@ def test_the_published_digest_is_what_terraform_applies(clock: FakeClock) -> Non
 def test_summary_has_digest_api_url_and_time_per_stage(clock: FakeClock) -> None:
     text = run(FakeSteps(clock), clock).render()
 
-    assert text.startswith("deploy preprod: succeeded in 6.0 s")
+    assert text.startswith("deploy preprod: succeeded in 8.0 s")
     assert f"image            {REF}" in text
     assert f"api url          {OUTPUTS.api_url}" in text
-    for stage in deploy.STAGES:
+    for stage in ("build", "size guard", "test", "publish"):
         assert f"  {stage:<15}     1.0 s  ok" in text
+    for stage in ("terraform apply", "smoke"):
+        assert f"  {stage:<15}     2.0 s  ok" in text
+    assert "previous image   none recorded" in text
 
 
 @pytest.mark.parametrize(
@@ -105,8 +118,8 @@ def test_summary_has_digest_api_url_and_time_per_stage(clock: FakeClock) -> None
         ("image_size", "size guard", ["build", "image_size"]),
         ("test", "test", ["build", "image_size", "test"]),
         ("publish", "publish", ["build", "image_size", "test", "publish"]),
-        ("apply", "terraform apply", ["build", "image_size", "test", "publish", "apply"]),
-        ("smoke", "smoke", ["build", "image_size", "test", "publish", "apply", "smoke"]),
+        ("apply", "terraform apply",
+         ["build", "image_size", "test", "publish", "last_good", "apply"]),
     ],
 )
 def test_a_failing_stage_stops_everything_after_it(
@@ -130,3 +143,56 @@ def test_an_oversized_image_never_reaches_tests_or_the_registry(clock: FakeClock
         run(steps, clock)
 
     assert steps.calls == ["build", "image_size"]
+
+
+PREVIOUS = REF.replace("b" * 64, "a" * 64)
+
+
+def test_a_green_smoke_marks_the_image_as_the_last_good_deploy(clock: FakeClock) -> None:
+    steps = FakeSteps(clock, good=PREVIOUS)
+
+    summary = run(steps, clock).render()
+
+    assert steps.good == REF
+    assert f"previous image   {PREVIOUS}" in summary
+
+
+def test_a_red_smoke_names_the_previous_image_and_how_to_roll_back(clock: FakeClock) -> None:
+    steps = FakeSteps(clock, fail="smoke", good=PREVIOUS)
+
+    with pytest.raises(StageFailed) as error:
+        asyncio.run(deploy.deploy("deploy preprod", steps, StageRunner("d", clock=clock),
+                                  size_guard=limit_1gb,
+                                  rollback_hint="dagger call rollback --env preprod"))
+
+    message = str(error.value)
+    assert message.startswith(f"stage 'smoke' failed: UnhealthyDeploy: {REF} was applied but is "
+                              "not healthy: smoke broke")
+    assert f"The previously deployed image {PREVIOUS} is still in the registry." in message
+    assert message.endswith("Roll back with: dagger call rollback --env preprod")
+    assert steps.good == PREVIOUS
+    assert "mark_good" not in steps.calls
+
+
+def test_a_red_smoke_without_history_says_there_is_nothing_to_roll_back(clock: FakeClock) -> None:
+    with pytest.raises(StageFailed, match="No earlier good deploy is recorded"):
+        run(FakeSteps(clock, fail="smoke"), clock)
+
+
+def test_rollback_applies_the_last_good_image_and_smoke_tests_it(clock: FakeClock) -> None:
+    steps = FakeSteps(clock, good=PREVIOUS)
+
+    summary = asyncio.run(deploy.rollback("rollback preprod", steps, StageRunner("r", clock=clock)))
+
+    assert steps.calls == ["last_good", "apply", "smoke"]
+    assert steps.applied == [PREVIOUS]
+    assert [stage.name for stage in summary.stages] == list(deploy.ROLLBACK_STAGES)
+
+
+def test_rollback_with_nothing_recorded_stops_before_terraform(clock: FakeClock) -> None:
+    steps = FakeSteps(clock)
+
+    with pytest.raises(StageFailed, match="stage 'find last good' failed: NothingToRollBack"):
+        asyncio.run(deploy.rollback("rollback preprod", steps, StageRunner("r", clock=clock)))
+
+    assert steps.calls == ["last_good"]

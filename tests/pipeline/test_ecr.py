@@ -121,3 +121,59 @@ def test_one_publish_pushes_the_commit_and_latest() -> None:
     assert ecr.image_tags("r", "0f3a9c1") == ("r:0f3a9c1", "r:latest")
     with pytest.raises(ValueError, match="not a hex commit"):
         ecr.image_tags("r", "main")
+
+
+MANIFEST = json.dumps({
+    "schemaVersion": 2,
+    "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2,
+               "digest": "sha256:" + "c" * 64},
+    "layers": [],
+})
+
+
+def pushed(client, repository: str, digest: str, tag: str) -> str:
+    client.put_image(repositoryName=repository, imageManifest=MANIFEST.replace("c" * 64, digest[7:]),
+                     imageTag=tag, imageDigest=digest)
+    uri = client.describe_repositories(repositoryNames=[repository])["repositories"][0]
+    return f"{uri['repositoryUri']}@{digest}"
+
+
+@pytest.fixture
+def ecr_client(moto_server: MotoServer, aws_env: None):
+    moto_server.reset()
+    client = credentials.client("ecr", KEYS, "us-east-1", moto_server.endpoint)
+    client.create_repository(repositoryName="sentiment-dashboard-preprod")
+    return client
+
+
+def test_nothing_is_last_good_before_a_deploy_is_marked(ecr_client) -> None:
+    pushed(ecr_client, "sentiment-dashboard-preprod", DIGEST, "abc1234")
+
+    assert ecr.last_good(ecr_client, "sentiment-dashboard-preprod", "preprod") is None
+
+
+def test_marking_moves_the_deployed_tag_to_the_new_image(ecr_client) -> None:
+    first = pushed(ecr_client, "sentiment-dashboard-preprod", DIGEST, "abc1234")
+    second = pushed(ecr_client, "sentiment-dashboard-preprod", "sha256:" + "f" * 64, "def5678")
+
+    ecr.mark_good(ecr_client, "sentiment-dashboard-preprod", "preprod", first)
+    assert ecr.last_good(ecr_client, "sentiment-dashboard-preprod", "preprod") == first
+    ecr.mark_good(ecr_client, "sentiment-dashboard-preprod", "preprod", second)
+    ecr.mark_good(ecr_client, "sentiment-dashboard-preprod", "preprod", second)
+
+    assert ecr.last_good(ecr_client, "sentiment-dashboard-preprod", "preprod") == second
+    assert ecr.last_good(ecr_client, "sentiment-dashboard-preprod", "prod") is None
+    tags = {d["imageDigest"]: d.get("imageTags", []) for d in ecr_client.describe_images(
+        repositoryName="sentiment-dashboard-preprod")["imageDetails"]}
+    assert tags == {DIGEST: ["abc1234"], "sha256:" + "f" * 64: ["def5678", "deployed-preprod"]}
+
+
+def test_marking_an_image_that_is_not_in_ecr_is_an_error(ecr_client) -> None:
+    with pytest.raises(LookupError, match="is not in ECR repository"):
+        ecr.mark_good(ecr_client, "sentiment-dashboard-preprod", "preprod", f"repo@{DIGEST}")
+
+
+def test_marking_needs_a_digest_reference(ecr_client) -> None:
+    with pytest.raises(ValueError, match="not pinned by digest"):
+        ecr.mark_good(ecr_client, "sentiment-dashboard-preprod", "preprod", "repo:latest")

@@ -13,12 +13,13 @@ import json
 import random
 from typing import Any
 
+import boto3
 import dagger
 import pytest
 from dagger import dag
 from dagger.mod import default_module
 
-from sentiment_pipeline import envs, graph, main, terraform, testing
+from sentiment_pipeline import ecr, envs, graph, main, terraform, testing
 from sentiment_pipeline.credentials import MissingCredentials
 from sentiment_pipeline.envs import UnknownEnvironment
 from sentiment_pipeline.main import SentimentPipeline
@@ -27,6 +28,7 @@ from sentiment_pipeline.stages import StageFailed
 from tests.support.moto_server import MotoServer
 
 from .conftest import Reply, ScriptedServer
+from .test_ecr import MANIFEST
 
 DIGEST = "sha256:" + "c0ffee00" * 8
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -267,6 +269,10 @@ def test_deploy_runs_the_chain_and_terraform_gets_the_published_digest(
     )
     engine["outputs"][0]["terraform"] = terraform_outputs(scripted_server.url + "/")
     scripted_server.script(Reply(200, '{"status":"healthy"}'))
+    ecr_client = boto3.client("ecr", endpoint_url=moto_server.endpoint, region_name="us-east-1")
+    ecr_client.create_repository(repositoryName="sentiment-dashboard-preprod")
+    ecr_client.put_image(repositoryName="sentiment-dashboard-preprod", imageManifest=MANIFEST,
+                         imageTag=SHA, imageDigest=DIGEST)
 
     summary = asyncio.run(
         SentimentPipeline().deploy(
@@ -288,6 +294,7 @@ def test_deploy_runs_the_chain_and_terraform_gets_the_published_digest(
     assert summary.startswith("deploy preprod: succeeded")
     assert f"image            {ref}" in summary
     assert f"api url          {scripted_server.url}/" in summary
+    assert ecr.last_good(ecr_client, "sentiment-dashboard-preprod", "preprod") == ref
     assert [line.split()[0] for line in summary.splitlines()[-6:]] == [
         "build",
         "size",
@@ -385,10 +392,51 @@ def test_registration_lists_every_function_with_a_one_line_description(
             "args": {a["name"]: a for a in calls(spec["function"], "withArg")},
         }
 
-    assert set(functions) == {"build", "test", "publish", "terraform", "smoke", "deploy"}
+    assert set(functions) == {
+        "build", "test", "publish", "terraform", "smoke", "deploy", "rollback"}
     for name, function in functions.items():
         assert "\n" not in function["doc"] and function["doc"].endswith("."), name
     assert functions["build"]["args"]["source"]["defaultPath"] == "/"
     assert functions["build"]["args"]["source"]["ignore"] == graph.SOURCE_IGNORE
     assert functions["deploy"]["args"]["git"]["defaultPath"] == "/"
     assert set(functions["deploy"]["args"]) >= {"env", "git_sha", "aws_access_key_id", "role_arn"}
+
+
+def test_rollback_applies_the_image_tagged_deployed_env(
+    source: dagger.Directory,
+    keys: graph.AwsInputs,
+    engine: dict[str, list[Any]],
+    moto_server: MotoServer,
+    aws_env: None,
+    scripted_server: ScriptedServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    moto_server.reset()
+    monkeypatch.setitem(
+        envs.ENVIRONMENTS,
+        "preprod",
+        dataclasses.replace(envs.get("preprod"), aws_endpoint_url=moto_server.endpoint),
+    )
+    engine["outputs"][0]["terraform"] = terraform_outputs(scripted_server.url + "/")
+    scripted_server.script(Reply(200, '{"status":"healthy"}'))
+    ecr_client = boto3.client("ecr", endpoint_url=moto_server.endpoint, region_name="us-east-1")
+    ecr_client.create_repository(repositoryName="sentiment-dashboard-preprod")
+    ecr_client.put_image(repositoryName="sentiment-dashboard-preprod", imageManifest=MANIFEST,
+                         imageTag="deployed-preprod", imageDigest=DIGEST)
+
+    summary = asyncio.run(
+        SentimentPipeline().rollback(
+            source,
+            dag.host().directory(".").as_git(),
+            "preprod",
+            aws_access_key_id=keys.access_key_id,
+            aws_secret_access_key=keys.secret_access_key,
+        )
+    )
+
+    ref = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/sentiment-dashboard-preprod@{DIGEST}"
+    (terraform_run,) = engine["stdout"]
+    assert f"-var=image_uri={ref}" in calls(terraform_run, "withExec")[1]["args"]
+    assert engine["sync"] == engine["publish"] == []
+    assert summary.startswith("rollback preprod: succeeded")
+    assert scripted_server.requests == ["/health"]

@@ -1,6 +1,8 @@
-"""The deploy chain, independent of how each step is carried out (Dagger engine or Docker).
+"""The deploy and rollback chains, independent of how each step is carried out.
 
-build → size guard → test → publish → terraform apply → smoke, fail-fast, with a summary.
+deploy: build → size guard → test → publish → terraform apply → smoke, fail-fast, with a summary.
+A green smoke test marks the image as the environment's last good deploy (ECR tag
+deployed-<env>); a red one names that image, which rollback puts back through Terraform.
 """
 
 from __future__ import annotations
@@ -12,9 +14,22 @@ from .stages import StageRunner, Summary
 from .terraform import TerraformOutputs
 
 STAGES: Final = ("build", "size guard", "test", "publish", "terraform apply", "smoke")
+ROLLBACK_STAGES: Final = ("find last good", "terraform apply", "smoke")
 
 
-class DeploySteps(Protocol):
+class RollbackSteps(Protocol):
+    """What a rollback needs done."""
+
+    async def last_good(self) -> str | None:
+        """The digest reference tagged deployed-<env>, or None."""
+        ...
+
+    async def apply(self, image_ref: str) -> TerraformOutputs: ...
+
+    async def smoke(self, outputs: TerraformOutputs) -> None: ...
+
+
+class DeploySteps(RollbackSteps, Protocol):
     """What a deploy needs done; the Dagger module and the Docker rehearsal each provide one."""
 
     async def build(self) -> None: ...
@@ -25,9 +40,17 @@ class DeploySteps(Protocol):
 
     async def publish(self) -> str: ...
 
-    async def apply(self, image_ref: str) -> TerraformOutputs: ...
+    async def mark_good(self, image_ref: str) -> None:
+        """Tag `image_ref` deployed-<env>: it passed the smoke test."""
+        ...
 
-    async def smoke(self, outputs: TerraformOutputs) -> None: ...
+
+class UnhealthyDeploy(RuntimeError):
+    """The applied image failed the smoke test; says what ran before and how to put it back."""
+
+
+class NothingToRollBack(LookupError):
+    """No image of the environment is tagged as its last good deploy."""
 
 
 def image_size_guard(size_bytes: int) -> None:
@@ -42,6 +65,7 @@ async def deploy(
     steps: DeploySteps,
     runner: StageRunner | None = None,
     size_guard: Callable[[int], object] = image_size_guard,
+    rollback_hint: str = "",
 ) -> Summary:
     """Run the chain; raises StageFailed (naming the stage) at the first failure."""
     runner = runner or StageRunner(title)
@@ -52,10 +76,62 @@ async def deploy(
     await runner.run_async(test, steps.test)
     image_ref = await runner.run_async(publish, steps.publish)
     runner.note("image", image_ref)
+    previous, outputs = await runner.run_async(apply, lambda: _apply(steps, image_ref))
+    runner.note("previous image", previous or "none recorded")
+    runner.note("api url", outputs.api_url)
+    await runner.run_async(
+        smoke, lambda: _smoke_and_mark(steps, outputs, image_ref, previous, rollback_hint)
+    )
+    return runner.summary()
+
+
+async def rollback(title: str, steps: RollbackSteps, runner: StageRunner | None = None) -> Summary:
+    """Put the last good image back through Terraform and smoke-test it."""
+    runner = runner or StageRunner(title)
+    find, apply, smoke = ROLLBACK_STAGES
+    image_ref = await runner.run_async(find, lambda: _require_last_good(steps))
+    runner.note("image", image_ref)
     outputs = await runner.run_async(apply, lambda: steps.apply(image_ref))
     runner.note("api url", outputs.api_url)
     await runner.run_async(smoke, lambda: steps.smoke(outputs))
     return runner.summary()
+
+
+async def _apply(steps: DeploySteps, image_ref: str) -> tuple[str | None, TerraformOutputs]:
+    previous = await steps.last_good()
+    return previous, await steps.apply(image_ref)
+
+
+async def _smoke_and_mark(
+    steps: DeploySteps,
+    outputs: TerraformOutputs,
+    image_ref: str,
+    previous: str | None,
+    rollback_hint: str,
+) -> None:
+    try:
+        await steps.smoke(outputs)
+    except Exception as error:
+        raise UnhealthyDeploy(_unhealthy_message(error, image_ref, previous, rollback_hint)) from error
+    await steps.mark_good(image_ref)
+
+
+def _unhealthy_message(error: Exception, image_ref: str, previous: str | None, hint: str) -> str:
+    head = f"{image_ref} was applied but is not healthy: {error}"
+    if previous is None:
+        return f"{head} No earlier good deploy is recorded, so there is nothing to roll back to."
+    if previous == image_ref:
+        return f"{head} It is also the last image recorded as good."
+    how = f" Roll back with: {hint}" if hint else ""
+    return f"{head} The previously deployed image {previous} is still in the registry.{how}"
+
+
+async def _require_last_good(steps: RollbackSteps) -> str:
+    image_ref = await steps.last_good()
+    if image_ref is None:
+        msg = "no image is tagged as this environment's last good deploy (deployed-<env>)"
+        raise NothingToRollBack(msg)
+    return image_ref
 
 
 async def _guarded_size(steps: DeploySteps, size_guard: Callable[[int], object]) -> int:

@@ -60,3 +60,53 @@ def image_tags(repository_url: str, git_sha: str) -> tuple[str, str]:
         msg = f"git sha {git_sha!r} is not a hex commit id (7-40 characters)"
         raise ValueError(msg)
     return f"{repository_url}:{git_sha}", f"{repository_url}:latest"
+
+
+MANIFEST_TYPES: Final = [
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+]
+
+
+def deployed_tag(env_name: str) -> str:
+    """The tag that marks the image an environment last ran with a green smoke test."""
+    return f"deployed-{env_name}"
+
+
+def last_good(ecr: Any, repository: str, env_name: str) -> str | None:
+    """`<repo>@sha256:…` of the image tagged deployed-<env>, or None if nothing is."""
+    tag = deployed_tag(env_name)
+    try:
+        details = ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])
+    except ecr.exceptions.ImageNotFoundException:
+        return None
+    uri = ecr.describe_repositories(repositoryNames=[repository])["repositories"][0]["repositoryUri"]
+    return f"{uri}@{details['imageDetails'][0]['imageDigest']}"
+
+
+def mark_good(ecr: Any, repository: str, env_name: str, image_ref: str) -> None:
+    """Tag `image_ref` deployed-<env> (ECR's retag: the same manifest put again with the tag)."""
+    match = DIGEST.search(image_ref)
+    if match is None:
+        msg = f"{image_ref!r} is not pinned by digest (<repo>@sha256:…)"
+        raise ValueError(msg)
+    found = ecr.batch_get_image(
+        repositoryName=repository,
+        imageIds=[{"imageDigest": match.group(1)}],
+        acceptedMediaTypes=MANIFEST_TYPES,
+    )["images"]
+    if not found:
+        msg = f"{image_ref} is not in ECR repository {repository}: nothing to mark as deployed"
+        raise LookupError(msg)
+    extra = {"imageManifestMediaType": found[0]["imageManifestMediaType"]} if found[0].get(
+        "imageManifestMediaType") else {}
+    try:
+        ecr.put_image(
+            repositoryName=repository,
+            imageManifest=found[0]["imageManifest"],
+            imageTag=deployed_tag(env_name),
+            imageDigest=match.group(1),
+            **extra,
+        )
+    except ecr.exceptions.ImageAlreadyExistsException:
+        return  # already tagged: marking is idempotent

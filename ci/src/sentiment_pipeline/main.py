@@ -158,8 +158,40 @@ class SentimentPipeline:
         )
         aws.mode()
         steps = EngineSteps(source, git, settings, aws, base_image, git_sha)
-        summary = await chain.deploy(f"deploy {settings.name}", steps)
+        summary = await chain.deploy(
+            f"deploy {settings.name}", steps, rollback_hint=rollback_command(settings.name)
+        )
         return summary.render()
+
+    @function(cache="never")
+    async def rollback(
+        self,
+        source: Source,
+        git: Git,
+        env: Env,
+        aws_access_key_id: AccessKeyId = None,
+        aws_secret_access_key: SecretKey = None,
+        aws_session_token: SessionToken = None,
+        web_identity_token: WebIdentity = None,
+        role_arn: RoleArn = "",
+    ) -> str:
+        """Apply the environment's last good image (ECR tag deployed-<env>) and smoke-test it."""
+        settings = envs.deployable(env)
+        aws = graph.AwsInputs(
+            aws_access_key_id,
+            aws_secret_access_key,
+            aws_session_token,
+            web_identity_token,
+            role_arn,
+        )
+        aws.mode()
+        steps = EngineSteps(source, git, settings, aws, graph.DEFAULT_BASE_IMAGE)
+        summary = await chain.rollback(f"rollback {settings.name}", steps)
+        return summary.render()
+
+
+def rollback_command(env_name: str) -> str:
+    return f"dagger call rollback --env {env_name}"
 
 
 @dataclasses.dataclass
@@ -198,6 +230,22 @@ class EngineSteps:
 
     async def smoke(self, outputs: TerraformOutputs) -> None:
         await run_smoke(outputs.api_url, self.env, self.aws)
+
+    async def last_good(self) -> str | None:
+        ecr_client = await self._ecr()
+        return await asyncio.to_thread(
+            ecr.last_good, ecr_client, self.env.ecr_repository, self.env.name
+        )
+
+    async def mark_good(self, image_ref: str) -> None:
+        ecr_client = await self._ecr()
+        await asyncio.to_thread(
+            ecr.mark_good, ecr_client, self.env.ecr_repository, self.env.name, image_ref
+        )
+
+    async def _ecr(self):
+        creds = await aws_credentials(self.env, self.aws)
+        return credentials.client("ecr", creds, self.env.region, self.env.aws_endpoint_url)
 
 
 def publish_container(
