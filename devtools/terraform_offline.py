@@ -1,5 +1,8 @@
 """Terraform offline: the binary and provider the `infra` dependency group ships, a verified
-filesystem mirror, the project's own CLI config, and a runner whose errors say what failed."""
+filesystem mirror, the project's own CLI config, and a runner whose errors say what failed.
+
+Shared by tests/infra (terraform/ against moto) and the Docker rehearsal (devtools/rehearsal/).
+"""
 
 from __future__ import annotations
 
@@ -72,9 +75,10 @@ def write_cli_config(root: Path) -> Path:
     mirror = root / "mirror"
     packed = mirror / PROVIDER_ADDRESS / PROVIDER_ZIP
     packed.parent.mkdir(parents=True, exist_ok=True)
+    packed.unlink(missing_ok=True)
     packed.symlink_to(source)
     cache = root / "plugin-cache"
-    cache.mkdir()
+    cache.mkdir(exist_ok=True)
     config = root / "terraform.tfrc"
     config.write_text(
         f"plugin_cache_dir = {json.dumps(str(cache))}\n"
@@ -147,12 +151,3 @@ def base_env(cli_config: Path, home: Path) -> dict[str, str]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_EC2_METADATA_DISABLED": "true",
     }
-
-
-def changed_resources(plan: dict[str, Any]) -> list[tuple[str, list[str]]]:
-    """(address, actions) of every resource a `terraform show -json` plan would touch."""
-    return [
-        (change["address"], change["change"]["actions"])
-        for change in plan.get("resource_changes", [])
-        if change["change"]["actions"] != ["no-op"]
-    ]

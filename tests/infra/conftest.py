@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from tests.infra.checkov_env import checkov_python
-from tests.infra.terraform_cli import (
+from devtools.terraform_offline import (
     Terraform,
     base_env,
     copy_configuration,
