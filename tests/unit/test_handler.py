@@ -131,3 +131,14 @@ def test_clients_are_created_once_and_reused(lambda_env: None) -> None:
     invoke(event("apigw_v2_health.json"))
 
     assert aws.client("dynamodb") is first
+
+
+def test_the_handler_works_after_asyncio_run_cleared_the_event_loop(lambda_env: None) -> None:
+    import asyncio
+
+    async def nothing() -> None:
+        return None
+
+    asyncio.run(nothing())  # leaves no current event loop, as other code in a process may
+
+    assert invoke(event("apigw_v2_health.json"))["statusCode"] == 200
