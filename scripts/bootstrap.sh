@@ -26,6 +26,8 @@ find_python313() {
 }
 
 install_system_packages() {
+  # BOOTSTRAP_SYSTEM_PACKAGES=0: the machine provides its own (e.g. a CI runner running only E2E).
+  [ "${BOOTSTRAP_SYSTEM_PACKAGES:-1}" = 0 ] && return 0
   local missing=()
   for package in "${SYSTEM_PACKAGES[@]}"; do
     # A machine with another Docker engine (docker-ce on CI runners) keeps it: the packages conflict.

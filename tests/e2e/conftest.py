@@ -10,6 +10,7 @@ Environment:
     E2E_EXPECTED_TABLE        when set, /health must report this items table
     E2E_EXPECTED_ENVIRONMENT  when set, /health must report this environment name
     E2E_FALLBACK_TICKER       a ticker with daily but no intraday candles (default: MSFT)
+    E2E_CHROME, E2E_CHROMEDRIVER  the browser and its driver (default: Debian's chromium)
 
 A variable a test needs and does not get fails that test with the variable's name; nothing skips.
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,8 +15,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.e2e.conftest import Target
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+# Debian's packages by default; E2E_CHROME / E2E_CHROMEDRIVER name another Chrome (CI runners).
+CHROMIUM = Path(os.environ.get("E2E_CHROME") or "/usr/bin/chromium")
+CHROMEDRIVER = Path(os.environ.get("E2E_CHROMEDRIVER") or "/usr/bin/chromedriver")
 CHROMIUM_FLAGS = (
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",

@@ -90,7 +90,8 @@ def test_preprod_deploys_with_oidc_then_runs_e2e(workflows: dict[str, dict[str, 
     assert deploy["with"]["args"].startswith("deploy --env preprod ")
     e2e = job["steps"][-1]
     assert "scripts/test tests/e2e" in e2e["run"]
-    assert set(e2e["env"]) == {"E2E_BASE_URL", "E2E_API_KEY"}
+    assert {"E2E_BASE_URL", "E2E_API_KEY", "E2E_ORIGIN"} <= set(e2e["env"])
+    assert "E2E_CHROME=" in e2e["run"] and "sudo" not in e2e["run"]
 
 
 def test_prod_is_protected_and_follows_preprod(workflows: dict[str, dict[str, Any]]) -> None:
