@@ -393,7 +393,7 @@ def test_registration_lists_every_function_with_a_one_line_description(
         }
 
     assert set(functions) == {
-        "build", "test", "publish", "terraform", "smoke", "deploy", "rollback"}
+        "build", "test", "publish", "terraform", "smoke", "deploy", "rollback", "local_dashboard"}
     for name, function in functions.items():
         assert "\n" not in function["doc"] and function["doc"].endswith("."), name
     assert functions["build"]["args"]["source"]["defaultPath"] == "/"

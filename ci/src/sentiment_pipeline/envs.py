@@ -82,6 +82,8 @@ ENVIRONMENTS: Final[dict[str, Environment]] = {
     ),
 }
 DEPLOYABLE: Final = ("preprod", "prod")
+LOCAL: Final = "local"
+"""Deployed by `dagger call deploy --env local` to stand-ins (ci/src/sentiment_pipeline/local.py)."""
 
 
 class UnknownEnvironment(ValueError):

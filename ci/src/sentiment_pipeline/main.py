@@ -7,7 +7,7 @@ from typing import Annotated, Final
 import dagger
 from dagger import DefaultPath, Doc, Ignore, function, object_type
 
-from . import credentials, deploy as chain, ecr, envs, graph, smoke as smoke_check, terraform
+from . import credentials, deploy as chain, ecr, envs, graph, local, smoke as smoke_check, terraform
 from .retry import RetryPolicy
 from .terraform import TerraformOutputs
 
@@ -27,6 +27,7 @@ Git = Annotated[
     dagger.GitRepository, Doc("The repository, for the commit to tag"), DefaultPath("/")
 ]
 Env = Annotated[str, Doc("Environment: preprod or prod")]
+DeployEnv = Annotated[str, Doc("Environment: preprod, prod, or local (stand-ins, no AWS)")]
 BaseImage = Annotated[str, Doc("BASE_IMAGE build argument of service/Dockerfile")]
 GitSha = Annotated[str, Doc("Commit to tag the image with (default: HEAD of the repository)")]
 AccessKeyId = Annotated[
@@ -138,7 +139,7 @@ class SentimentPipeline:
         self,
         source: Source,
         git: Git,
-        env: Env,
+        env: DeployEnv,
         base_image: BaseImage = graph.DEFAULT_BASE_IMAGE,
         git_sha: GitSha = "",
         aws_access_key_id: AccessKeyId = None,
@@ -148,6 +149,11 @@ class SentimentPipeline:
         role_arn: RoleArn = "",
     ) -> str:
         """Build, size-check, test, publish, terraform apply and smoke-test; returns a summary."""
+        if envs.get(env).name == envs.LOCAL:
+            steps = local.LocalSteps(source, git, envs.get(env), base_image, git_sha)
+            hint = rollback_command(envs.LOCAL)
+            summary = await chain.deploy("deploy local", steps, rollback_hint=hint)
+            return summary.render() + local.dashboard_hint()
         settings = envs.deployable(env)
         aws = graph.AwsInputs(
             aws_access_key_id,
@@ -168,7 +174,7 @@ class SentimentPipeline:
         self,
         source: Source,
         git: Git,
-        env: Env,
+        env: DeployEnv,
         aws_access_key_id: AccessKeyId = None,
         aws_secret_access_key: SecretKey = None,
         aws_session_token: SessionToken = None,
@@ -176,6 +182,10 @@ class SentimentPipeline:
         role_arn: RoleArn = "",
     ) -> str:
         """Apply the environment's last good image (ECR tag deployed-<env>) and smoke-test it."""
+        if envs.get(env).name == envs.LOCAL:
+            steps = local.LocalSteps(source, git, envs.get(env), graph.DEFAULT_BASE_IMAGE)
+            summary = await chain.rollback("rollback local", steps)
+            return summary.render() + local.dashboard_hint()
         settings = envs.deployable(env)
         aws = graph.AwsInputs(
             aws_access_key_id,
@@ -188,6 +198,12 @@ class SentimentPipeline:
         steps = EngineSteps(source, git, settings, aws, graph.DEFAULT_BASE_IMAGE)
         summary = await chain.rollback(f"rollback {settings.name}", steps)
         return summary.render()
+
+    @function(cache="never")
+    async def local_dashboard(self, source: Source) -> dagger.Service:
+        """The local deploy's dashboard (port 8000): dagger call local-dashboard up --ports 8000:8000."""
+        steps = local.LocalSteps(source, None, envs.get(envs.LOCAL), graph.DEFAULT_BASE_IMAGE)
+        return await steps.dashboard()
 
 
 def rollback_command(env_name: str) -> str:

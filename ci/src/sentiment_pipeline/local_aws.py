@@ -1,0 +1,122 @@
+"""What `--env local` does inside containers bound to the local stand-ins (no Dagger import).
+
+    python -m sentiment_pipeline.local_aws <command> ...
+
+The Dagger side (local.py) runs these in a plain Python container with this package copied in and a
+service binding to moto (or to the HTTP front), so the same ecr/smoke logic as preprod does the work.
+`serve-moto` is the moto service itself: it replays the request recording kept in a cache volume
+before it listens, so a later `dagger call` (rollback, local-dashboard) finds what deploy left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Final
+
+from . import ecr
+
+REPLAY_PORT: Final = 5001
+
+
+def _client(service: str) -> Any:
+    import boto3
+
+    return boto3.client(service, endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+
+
+def register(repository: str, digest: str, manifest: str, tags: list[str]) -> str:
+    """Record a pushed manifest in moto's ECR under `tags`; the ECR-style digest reference."""
+    client = _client("ecr")
+    media_type = json.loads(manifest).get("mediaType")
+    extra = {"imageManifestMediaType": media_type} if media_type else {}
+    for tag in tags:
+        try:
+            # imageDigest given: moto otherwise records a digest of its own re-serialised JSON.
+            client.put_image(
+                repositoryName=repository,
+                imageManifest=manifest,
+                imageTag=tag,
+                imageDigest=digest,
+                **extra,
+            )
+        except client.exceptions.ImageAlreadyExistsException:
+            pass
+    uri = client.describe_repositories(repositoryNames=[repository])["repositories"][0]
+    return f"{uri['repositoryUri']}@{digest}"
+
+
+def function_config(function_name: str) -> dict[str, Any]:
+    """The applied Lambda configuration: image, environment, timeout, memory."""
+    config = _client("lambda").get_function(FunctionName=function_name)
+    conf, code = config["Configuration"], config.get("Code", {})
+    return {
+        "image_uri": code.get("ImageUri") or conf.get("ImageUri", ""),
+        "variables": (conf.get("Environment") or {}).get("Variables") or {},
+        "timeout": conf.get("Timeout", 3),
+        "memory_size": conf.get("MemorySize", 128),
+    }
+
+
+def serve_moto(host: str, port: int) -> None:
+    """Replay the recording into a private listener, then serve on host:port with recording on."""
+    from moto.moto_api import recorder
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+    recording = Path(os.environ["MOTO_RECORDER_FILEPATH"])
+    recording.parent.mkdir(parents=True, exist_ok=True)
+    recording.touch()
+    private = ThreadedMotoServer("127.0.0.1", REPLAY_PORT, verbose=False)
+    private.start()
+    recorder.replay_recording(target_host=f"http://127.0.0.1:{REPLAY_PORT}")
+    private.stop()
+    recorder.start_recording()
+    # The same process, so the same (module-global) backends: the replayed state is served here.
+    public = ThreadedMotoServer(host, port, verbose=False)
+    public.start()
+    print(f"moto: replayed {recording}; serving on {host}:{port}", flush=True)
+    threading.Event().wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    reg = commands.add_parser("register")
+    reg.add_argument("--repository", required=True)
+    reg.add_argument("--digest-file", type=Path, required=True)
+    reg.add_argument("--manifest-file", type=Path, required=True)
+    reg.add_argument("--tag", action="append", required=True)
+    good = commands.add_parser("last-good")
+    good.add_argument("--repository", required=True)
+    good.add_argument("--env", required=True)
+    mark = commands.add_parser("mark-good")
+    mark.add_argument("--repository", required=True)
+    mark.add_argument("--env", required=True)
+    mark.add_argument("--image-ref", required=True)
+    conf = commands.add_parser("function-config")
+    conf.add_argument("--function-name", required=True)
+    serve = commands.add_parser("serve-moto")
+    serve.add_argument("--listen", default="0.0.0.0:5000")
+    args = parser.parse_args(argv)
+
+    if args.command == "register":
+        digest = args.digest_file.read_text().strip()
+        print(register(args.repository, digest, args.manifest_file.read_text(), args.tag))
+    elif args.command == "last-good":
+        print(ecr.last_good(_client("ecr"), args.repository, args.env) or "")
+    elif args.command == "mark-good":
+        ecr.mark_good(_client("ecr"), args.repository, args.env, args.image_ref)
+    elif args.command == "function-config":
+        print(json.dumps(function_config(args.function_name)))
+    elif args.command == "serve-moto":
+        host, _, port = args.listen.rpartition(":")
+        serve_moto(host, int(port))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
