@@ -6,11 +6,9 @@ Always /usr/bin/docker (Debian's docker.io); the daemon is started here when non
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -20,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devtools.rehearsal.machine import machine_lock as _machine_lock
+from devtools.rehearsal.machine import port_is_free as _port_is_free
 from sentiment_pipeline.testing import DOCKERFILE, PLATFORM
 
 DOCKER = "/usr/bin/docker"
@@ -31,7 +31,6 @@ PULL_TIMEOUT_S = 60.0
 INVOKE_PORT = 8080
 RUNTIME_API_PORT = 9001
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
-_LOCK_DIR = Path("/tmp")
 # Not part of the build context, however .dockerignore changes: never copied for a rebuild.
 _CONTEXT_COPY_IGNORE = shutil.ignore_patterns(
     ".git", ".venv", ".tmp", "node_modules", ".terraform", "__pycache__", "*.pyc", ".*_cache"
@@ -40,17 +39,6 @@ _CONTEXT_COPY_IGNORE = shutil.ignore_patterns(
 
 class DockerUnavailable(RuntimeError):
     """No Docker daemon answers and one could not be started."""
-
-
-@contextlib.contextmanager
-def _machine_lock(name: str) -> Iterator[None]:
-    """A lock shared by every process on this machine (parallel sessions, the benchmark)."""
-    with open(_LOCK_DIR / f"sentiment-dashboard-{name}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def docker(
@@ -223,16 +211,6 @@ def copy_build_context(repo_root: Path, destination: Path) -> Path:
 def remove_images(*tags: str) -> None:
     for tag in tags:
         docker("rmi", tag, check=False, timeout=120)
-
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not "in use"
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 @dataclass(frozen=True)

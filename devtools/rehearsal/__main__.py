@@ -1,0 +1,3 @@
+from devtools.rehearsal.rehearse import main
+
+raise SystemExit(main())

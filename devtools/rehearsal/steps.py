@@ -1,0 +1,128 @@
+"""DockerSteps: the deploy chain's steps (ci/src/sentiment_pipeline/deploy.py) done with Docker
+against the local environment, with the artifacts the Dagger module uses (service/Dockerfile, the
+test stage and UNIT_TEST_COMMAND, the size guard, the retry policy, the ECR helpers, terraform/)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from devtools.rehearsal import publish as publishing
+from devtools.rehearsal.environment import ENV, LocalEnvironment
+from sentiment_pipeline import ecr, image_checks, smoke, testing
+from sentiment_pipeline.retry import RetryPolicy
+from sentiment_pipeline.terraform import TerraformOutputs
+
+DOCKER: Final = "/usr/bin/docker"
+CA_BUNDLE: Final = Path(os.environ.get("PIP_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt"))
+BUILD_TIMEOUT_S: Final = 1800
+TEST_TIMEOUT_S: Final = 900
+ROLLBACK_HINT: Final = "scripts/rehearse rollback (dagger call rollback --env local)"
+
+
+class BuildFailed(RuntimeError):
+    """docker build failed; the message ends with its output."""
+
+
+class UnitTestsFailed(RuntimeError):
+    """The unit tests failed inside the image."""
+
+
+def _tail(text: str, lines: int = 25) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def docker_build(context: Path, tag: str, base_image: str, target: str | None = None,
+                 build_args: dict[str, str] | None = None) -> None:
+    """`DOCKER_BUILDKIT=1 docker build` of service/Dockerfile; the CA bundle only as a secret."""
+    args = [DOCKER, "build", "--platform", testing.PLATFORM, "-f", str(context / testing.DOCKERFILE),
+            "-t", tag, "--build-arg", f"BASE_IMAGE={base_image}"]
+    for name, value in (build_args or {}).items():
+        args += ["--build-arg", f"{name}={value}"]
+    if CA_BUNDLE.is_file():
+        args += ["--secret", f"id=pip_ca,src={CA_BUNDLE}"]
+    if target:
+        args += ["--target", target]
+    result = subprocess.run([*args, str(context)], capture_output=True, text=True,
+                            timeout=BUILD_TIMEOUT_S, env={**os.environ, "DOCKER_BUILDKIT": "1"},
+                            check=False)
+    if result.returncode != 0:
+        raise BuildFailed(f"docker build of {context / testing.DOCKERFILE}"
+                          f"{f' (target {target})' if target else ''} exited {result.returncode}:\n"
+                          + _tail(result.stderr or result.stdout))
+
+
+@dataclass
+class DockerSteps:
+    """One deploy (or rollback) of the local environment through Docker."""
+
+    environment: LocalEnvironment
+    context: Path
+    base_image: str
+    tag: str
+    git_sha: str
+    push_address: str | None = None  # default: the registry itself; a faulty proxy in tests
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    smoke_budget: float = smoke.COLD_START_BUDGET_S
+    attempts: publishing.Attempts = field(default_factory=publishing.Attempts)
+    unit_test_output: str = ""
+
+    @property
+    def test_tag(self) -> str:
+        return f"{self.tag}-{testing.TEST_TARGET}"
+
+    async def build(self) -> None:
+        await asyncio.to_thread(
+            docker_build, self.context, self.tag, self.base_image,
+            build_args={"REVISION": self.git_sha, "SOURCE": "sentiment-dashboard"},
+        )
+
+    async def image_size(self) -> int:
+        return await asyncio.to_thread(image_checks.image_size_from_docker, self.tag, DOCKER)
+
+    async def test(self) -> str:
+        await asyncio.to_thread(docker_build, self.context, self.test_tag, self.base_image,
+                                testing.TEST_TARGET)
+        result = await asyncio.to_thread(
+            subprocess.run, [DOCKER, *testing.docker_run_args(self.test_tag)],
+            capture_output=True, text=True, timeout=TEST_TIMEOUT_S, check=False,
+        )
+        self.unit_test_output = result.stdout + result.stderr
+        if result.returncode != 0:
+            raise UnitTestsFailed(f"unit tests failed inside {self.test_tag} "
+                                  f"(exit {result.returncode}):\n{_tail(self.unit_test_output)}")
+        return _tail(result.stdout, 1)
+
+    async def publish(self) -> str:
+        env = self.environment
+        return await asyncio.to_thread(
+            publishing.publish, self.tag, env.registry, self.push_address or env.registry_address,
+            env.moto.client("ecr"), env.repository, env.repository_url, self.git_sha,
+            self.policy, self.attempts,
+        )
+
+    async def apply(self, image_ref: str) -> TerraformOutputs:
+        outputs = await asyncio.to_thread(self.environment.apply, image_ref)
+        # The smoke test and the E2E suite reach the function through the local front, not
+        # through moto's execute-api URL (which answers nothing).
+        return TerraformOutputs(self.environment.front_url, outputs["function_name"],
+                                outputs["ecr_repository_url"])
+
+    async def smoke(self, outputs: TerraformOutputs) -> None:
+        await asyncio.to_thread(smoke.check_health, outputs.api_url, self.smoke_budget)
+
+    async def last_good(self) -> str | None:
+        return await asyncio.to_thread(ecr.last_good, self.environment.moto.client("ecr"),
+                                       ENV.ecr_repository, ENV.name)
+
+    async def mark_good(self, image_ref: str) -> None:
+        await asyncio.to_thread(ecr.mark_good, self.environment.moto.client("ecr"),
+                                ENV.ecr_repository, ENV.name, image_ref)
+
+    def remove_images(self) -> None:
+        for tag in (self.tag, self.test_tag):
+            subprocess.run([DOCKER, "rmi", tag], capture_output=True, timeout=120, check=False)
