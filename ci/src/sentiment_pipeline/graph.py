@@ -91,6 +91,29 @@ def unit_tests(source: dagger.Directory, base_image: str) -> dagger.Container:
     )
 
 
+class ImageSteps:
+    """The build, size and unit-test steps every engine-driven DeploySteps shares."""
+
+    source: dagger.Directory
+    base_image: str
+
+    @property
+    def container(self) -> dagger.Container:
+        return image(self.source, self.base_image)
+
+    async def build(self) -> None:
+        await self.container.sync()
+
+    async def image_size(self) -> int:
+        tarball = self.container.as_tarball(
+            forced_compression=dagger.ImageLayerCompression.Uncompressed
+        )
+        return await tarball.size()
+
+    async def test(self) -> str:
+        return await unit_tests(self.source, self.base_image).stdout()
+
+
 def with_registry_auth(auth: RegistryAuth, secret_name: str):
     """Attach an ECR login to a container, the password only as a Dagger secret."""
 

@@ -367,7 +367,7 @@ SMOKE_SCRIPT: Final = (
 
 
 @dataclasses.dataclass
-class LocalSteps:
+class LocalSteps(graph.ImageSteps):
     """The deploy chain's steps against the local stand-ins (a DeploySteps, like EngineSteps)."""
 
     source: dagger.Directory
@@ -386,22 +386,6 @@ class LocalSteps:
     @functools.cached_property
     def registry(self) -> dagger.Service:
         return registry()
-
-    @property
-    def container(self) -> dagger.Container:
-        return graph.image(self.source, self.base_image)
-
-    async def build(self) -> None:
-        await self.container.sync()
-
-    async def image_size(self) -> int:
-        tarball = self.container.as_tarball(
-            forced_compression=dagger.ImageLayerCompression.Uncompressed
-        )
-        return await tarball.size()
-
-    async def test(self) -> str:
-        return await graph.unit_tests(self.source, self.base_image).stdout()
 
     async def publish(self) -> str:
         await self._up()

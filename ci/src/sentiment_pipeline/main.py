@@ -211,7 +211,7 @@ def rollback_command(env_name: str) -> str:
 
 
 @dataclasses.dataclass
-class EngineSteps:
+class EngineSteps(graph.ImageSteps):
     """The deploy chain's steps carried out by the Dagger engine."""
 
     source: dagger.Directory
@@ -220,22 +220,6 @@ class EngineSteps:
     aws: graph.AwsInputs
     base_image: str
     git_sha: str = ""
-
-    @property
-    def container(self) -> dagger.Container:
-        return graph.image(self.source, self.base_image)
-
-    async def build(self) -> None:
-        await self.container.sync()
-
-    async def image_size(self) -> int:
-        tarball = self.container.as_tarball(
-            forced_compression=dagger.ImageLayerCompression.Uncompressed
-        )
-        return await tarball.size()
-
-    async def test(self) -> str:
-        return await graph.unit_tests(self.source, self.base_image).stdout()
 
     async def publish(self) -> str:
         sha = self.git_sha or await self.git.head().commit()
