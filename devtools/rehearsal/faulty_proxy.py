@@ -1,7 +1,10 @@
 """A loopback reverse proxy in front of the registry that throttles the first pushes (HTTP 429).
 
-A push request is any POST, PUT or PATCH (blob uploads and manifests). The first `throttle` of them
-get `429 Too Many Requests` with `Retry-After`, as ECR answers a burst; the rest are forwarded.
+A push request is a PUT or PATCH: a blob's data or its commit, or a manifest (a POST only opens an
+upload). The first `throttle` of them get `429 Too Many Requests` with `Retry-After`, as ECR answers
+a burst; the rest are forwarded. Clients cannot replay a request body, so each 429 fails one push
+attempt of skopeo (which retries only body-less requests itself): the pipeline's retry policy has to
+try again.
 The Host header is forwarded unchanged, so the registry's upload locations point back here.
 """
 
@@ -13,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Final
 
-PUSH_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
+PUSH_METHODS: Final = frozenset({"PUT", "PATCH"})
 HOP_BY_HOP: Final = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
      "proxy-authorization", "proxy-authenticate"}
