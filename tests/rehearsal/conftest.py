@@ -1,5 +1,6 @@
-"""One local environment per module (moto, registry, front, Terraform state), the image built with
-Docker's layer cache, and the chain deployed once so that the faults have something to lose."""
+"""One local environment for the package (moto, registry, front, Terraform state), the image built
+with Docker's layer cache, and the chain deployed once so that the faults have something to lose.
+Package scope: the environment (and the machine lock on ports 8080/9001) ends with tests/rehearsal."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def lambda_base(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> st
     return docker.lambda_base_image(repo_root)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def local_env(
     tmp_path_factory: pytest.TempPathFactory, repo_root: Path, lambda_base: str
 ) -> Iterator[LocalEnvironment]:
@@ -53,7 +54,7 @@ class Steps:
     made: list[DockerSteps]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def make_steps(
     local_env: LocalEnvironment, repo_root: Path, lambda_base: str
 ) -> Iterator[Callable[..., DockerSteps]]:
@@ -86,7 +87,7 @@ def run_deploy(steps: DockerSteps, **kwargs: Any) -> Summary:
     return asyncio.run(chain.deploy("rehearsal", steps, rollback_hint=ROLLBACK_HINT, **kwargs))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def deployed(make_steps: Callable[..., DockerSteps]) -> Deployed:
     """The whole chain once, from the working tree: the environment's last good deploy."""
     steps = make_steps()

@@ -1,0 +1,125 @@
+"""Rehearsal benchmark: wall time of `scripts/rehearse deploy`'s chain per stage, cold and warm.
+
+    .venv/bin/python bench/bench_rehearsal.py
+
+Cold: the image is built on a private copy of the Lambda base (one more ENV, no new layer), so no
+step built on it is in BuildKit's cache; nothing else on the machine is pruned. Warm: the same chain
+again, every layer cached. Both run in the same local environment, in the same run; bringing the
+environment up (moto, registry, front, terraform init and the ECR bootstrap) is timed on its own.
+Writes its section of docs/benchmarks.md (between the rehearsal markers) and prints it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "ci" / "src"), str(REPO_ROOT / "service")]
+
+from devtools.rehearsal import function_runner  # noqa: E402
+from devtools.rehearsal.environment import LocalEnvironment  # noqa: E402
+from devtools.rehearsal.machine import machine_lock  # noqa: E402
+from devtools.rehearsal.rehearse import git_sha  # noqa: E402
+from devtools.rehearsal.steps import ROLLBACK_HINT, DockerSteps  # noqa: E402
+from sentiment_pipeline import deploy as chain  # noqa: E402
+from sentiment_pipeline.stages import Summary  # noqa: E402
+from tests.support import docker  # noqa: E402
+
+BENCHMARKS = REPO_ROOT / "docs" / "benchmarks.md"
+START, END = "<!-- rehearsal:start -->", "<!-- rehearsal:end -->"
+
+
+def run_chain(env: LocalEnvironment, base: str, tag: str) -> Summary:
+    steps = DockerSteps(environment=env, context=REPO_ROOT, base_image=base, tag=tag,
+                        git_sha=git_sha(REPO_ROOT))
+    try:
+        return asyncio.run(chain.deploy("bench", steps, rollback_hint=ROLLBACK_HINT))
+    finally:
+        steps.remove_images()
+
+
+def measure(scratch: Path) -> tuple[str, float, Summary, Summary]:
+    docker.ensure_daemon(scratch / "dockerd.log")
+    base = docker.lambda_base_image(REPO_ROOT)
+    private = f"sentiment-dashboard/lambda:bench-rehearsal-base-{uuid.uuid4().hex[:8]}"
+    docker.private_base(base, private, scratch / "private-base")
+    tag = f"sentiment-dashboard/rehearsal:bench-{uuid.uuid4().hex[:8]}"
+    try:
+        with machine_lock(function_runner.HOST_NETWORK_LOCK):
+            started = time.perf_counter()
+            env = LocalEnvironment.up(REPO_ROOT, scratch / "env")
+            up_s = time.perf_counter() - started
+            try:
+                cold = run_chain(env, private, tag)
+                warm = run_chain(env, private, tag)
+            finally:
+                env.down()
+    finally:
+        docker.remove_images(private)
+    return base, up_s, cold, warm
+
+
+def render(base: str, up_s: float, cold: Summary, warm: Summary) -> str:
+    warm_by_name = {stage.name: stage.seconds for stage in warm.stages}
+    lines = [
+        START,
+        "## Rehearsal (`bench/bench_rehearsal.py`)",
+        "",
+        f"`scripts/rehearse deploy`'s chain through Docker, measured "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()} "
+        f"({len(os.sched_getaffinity(0))} cores), base `{base}`. Cold: built on a "
+        "private copy of the base, so no layer is cached (the dependency layers are installed "
+        "from the package index); warm: the same chain again in the same run, every layer cached. "
+        "Terraform is an in-place update of the function in both (the environment is already up).",
+        "",
+        "| stage | cold | warm | warm / cold |",
+        "| --- | --- | --- | --- |",
+    ]
+    for stage in cold.stages:
+        hot = warm_by_name[stage.name]
+        ratio = hot / stage.seconds if stage.seconds else 0.0
+        lines.append(f"| {stage.name} | {stage.seconds:.1f} s | {hot:.1f} s | {ratio:.2f} |")
+    total_ratio = warm.total_seconds / cold.total_seconds
+    lines += [
+        f"| **chain total** | **{cold.total_seconds:.1f} s** | **{warm.total_seconds:.1f} s** "
+        f"| **{total_ratio:.2f}** |",
+        "",
+        f"Bringing the local environment up once (moto, registry, front, `terraform init` and the "
+        f"ECR bootstrap apply): {up_s:.1f} s. `test` includes building the Dockerfile's test stage "
+        "and the unit tests inside it; `publish` is skopeo's push (gzip of every layer) plus the "
+        "manifest in moto's ECR; `terraform apply` includes restarting the function container from "
+        "the registry; `smoke` is the first `/health` through the front, i.e. the function's cold "
+        "start.",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def write_section(section: str) -> None:
+    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else "# Benchmarks\n"
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        text = before + section + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    BENCHMARKS.write_text(text)
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="bench-rehearsal-") as scratch:
+        section = render(*measure(Path(scratch)))
+    write_section(section)
+    print(section)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
