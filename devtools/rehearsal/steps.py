@@ -51,9 +51,11 @@ def docker_build(context: Path, tag: str, base_image: str, target: str | None = 
                             timeout=BUILD_TIMEOUT_S, env={**os.environ, "DOCKER_BUILDKIT": "1"},
                             check=False)
     if result.returncode != 0:
+        output = result.stderr or result.stdout
+        causes = [line.split(" ", 2)[-1] for line in output.splitlines() if " ERROR: " in line]
         raise BuildFailed(f"docker build of {context / testing.DOCKERFILE}"
-                          f"{f' (target {target})' if target else ''} exited {result.returncode}:\n"
-                          + _tail(result.stderr or result.stdout))
+                          f"{f' (target {target})' if target else ''} exited {result.returncode}: "
+                          + ("; ".join(causes[:3]) or "see its output") + "\n" + _tail(output))
 
 
 @dataclass
