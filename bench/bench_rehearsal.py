@@ -78,7 +78,9 @@ def render(base: str, up_s: float, cold: Summary, warm: Summary) -> str:
         f"({len(os.sched_getaffinity(0))} cores), base `{base}`. Cold: built on a "
         "private copy of the base, so no layer is cached (the dependency layers are installed "
         "from the package index); warm: the same chain again in the same run, every layer cached. "
-        "Terraform is an in-place update of the function in both (the environment is already up).",
+        "In the cold run `terraform apply` creates the stack (function, API, tables, bucket, role) "
+        "and the demo data is seeded; in the warm run it is an in-place update of the function, "
+        "and the push finds every layer already in the registry.",
         "",
         "| stage | cold | warm | warm / cold |",
         "| --- | --- | --- | --- |",
