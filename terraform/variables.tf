@@ -3,8 +3,8 @@ variable "environment" {
   type        = string
 
   validation {
-    condition     = contains(["preprod", "prod"], var.environment)
-    error_message = "The environment must be \"preprod\" or \"prod\"."
+    condition     = contains(["preprod", "prod", "local"], var.environment)
+    error_message = "The environment must be \"preprod\", \"prod\" or \"local\" (a moto server)."
   }
 }
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import shutil
 from pathlib import Path
 from typing import Any, Final
 
@@ -25,32 +23,11 @@ from devtools.terraform_offline import (
 
 ENVIRONMENT: Final = "local"
 TFVARS: Final = f"environments/{ENVIRONMENT}/terraform.tfvars"
-FALLBACK_TFVARS: Final = Path(__file__).parent / "terraform" / "local.tfvars"
 BOOTSTRAP_TARGET: Final = "aws_ecr_repository.dashboard"
-ENVIRONMENT_CHECK: Final = re.compile(r'contains\(\[("preprod", "prod")\], var\.environment\)')
 
 
 def moto_files(repo_root: Path) -> tuple[Path, ...]:
     return tuple(sorted((repo_root / "tests" / "infra" / "moto").glob("*.tf")))
-
-
-def accept_local_environment(workdir: Path) -> None:
-    """Let the working copy accept environment = "local" while terraform/variables.tf does not.
-
-    Terraform refuses validation blocks in override files, so this one edit is made to the copy.
-    It does nothing once terraform/variables.tf lists "local" itself.
-    """
-    variables = workdir / "variables.tf"
-    text = variables.read_text()
-    if '"local"' in text:
-        return
-    patched, count = ENVIRONMENT_CHECK.subn(r'contains(["local", \1], var.environment)', text)
-    if count != 1:
-        raise RuntimeError(
-            f"{variables}: the environment validation is not the expected "
-            '`contains(["preprod", "prod"], var.environment)`; add "local" to it in terraform/'
-        )
-    variables.write_text(patched)
 
 
 def prepare(repo_root: Path, root: Path, moto_endpoint: str) -> Terraform:
@@ -63,11 +40,6 @@ def prepare(repo_root: Path, root: Path, moto_endpoint: str) -> Terraform:
     workdir = root / "tf"
     if not workdir.exists():
         copy_configuration(repo_root / "terraform", workdir, *moto_files(repo_root))
-        accept_local_environment(workdir)
-        tfvars = workdir / TFVARS
-        if not tfvars.exists():
-            tfvars.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(FALLBACK_TFVARS, tfvars)
     terraform = Terraform(binary=terraform_binary(), workdir=workdir, env=env)
     terraform.init()
     return terraform

@@ -62,4 +62,4 @@ def test_environment_agrees_with_terraform(repo_root: Path, name: str) -> None:
 def test_every_terraform_environment_is_known(repo_root: Path) -> None:
     on_disk = {p.name for p in (repo_root / "terraform" / "environments").iterdir() if p.is_dir()}
 
-    assert on_disk == set(envs.DEPLOYABLE)
+    assert on_disk == set(envs.DEPLOYABLE) | {envs.LOCAL}
