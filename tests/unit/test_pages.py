@@ -17,6 +17,13 @@ def test_static_assets_are_served(anonymous: TestClient) -> None:
     assert anonymous.get("/static/style.css").headers["content-type"].startswith("text/css")
 
 
+def test_favicon_is_served_so_browsers_log_no_404(anonymous: TestClient) -> None:
+    response = anonymous.get("/favicon.ico")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/svg+xml"
+
+
 def test_api_index_lists_the_endpoints(anonymous: TestClient) -> None:
     body = anonymous.get("/api").json()
 

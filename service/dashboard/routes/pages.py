@@ -32,6 +32,12 @@ def dashboard_page() -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
 
 
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> FileResponse:
+    # Browsers ask for it on every page, the JSON ones included: answer rather than 404.
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
+
+
 @router.get("/api")
 def endpoint_index() -> EndpointIndex:
     """List the service's endpoints."""
