@@ -252,15 +252,15 @@ def terraform_outputs(api_url: str) -> str:
     )
 
 
-def test_deploy_runs_the_chain_and_terraform_gets_the_published_digest(
-    source: dagger.Directory,
-    keys: graph.AwsInputs,
+@pytest.fixture
+def preprod_on_moto(
     engine: dict[str, list[Any]],
     moto_server: MotoServer,
     aws_env: None,
     scripted_server: ScriptedServer,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:
+) -> Any:
+    """preprod's AWS on the moto server, its API healthy, its ECR repository there: the client."""
     moto_server.reset()
     monkeypatch.setitem(
         envs.ENVIRONMENTS,
@@ -271,6 +271,17 @@ def test_deploy_runs_the_chain_and_terraform_gets_the_published_digest(
     scripted_server.script(Reply(200, '{"status":"healthy"}'))
     ecr_client = boto3.client("ecr", endpoint_url=moto_server.endpoint, region_name="us-east-1")
     ecr_client.create_repository(repositoryName="sentiment-dashboard-preprod")
+    return ecr_client
+
+
+def test_deploy_runs_the_chain_and_terraform_gets_the_published_digest(
+    source: dagger.Directory,
+    keys: graph.AwsInputs,
+    engine: dict[str, list[Any]],
+    scripted_server: ScriptedServer,
+    preprod_on_moto: Any,
+) -> None:
+    ecr_client = preprod_on_moto
     ecr_client.put_image(repositoryName="sentiment-dashboard-preprod", imageManifest=MANIFEST,
                          imageTag=SHA, imageDigest=DIGEST)
 
@@ -406,21 +417,10 @@ def test_rollback_applies_the_image_tagged_deployed_env(
     source: dagger.Directory,
     keys: graph.AwsInputs,
     engine: dict[str, list[Any]],
-    moto_server: MotoServer,
-    aws_env: None,
     scripted_server: ScriptedServer,
-    monkeypatch: pytest.MonkeyPatch,
+    preprod_on_moto: Any,
 ) -> None:
-    moto_server.reset()
-    monkeypatch.setitem(
-        envs.ENVIRONMENTS,
-        "preprod",
-        dataclasses.replace(envs.get("preprod"), aws_endpoint_url=moto_server.endpoint),
-    )
-    engine["outputs"][0]["terraform"] = terraform_outputs(scripted_server.url + "/")
-    scripted_server.script(Reply(200, '{"status":"healthy"}'))
-    ecr_client = boto3.client("ecr", endpoint_url=moto_server.endpoint, region_name="us-east-1")
-    ecr_client.create_repository(repositoryName="sentiment-dashboard-preprod")
+    ecr_client = preprod_on_moto
     ecr_client.put_image(repositoryName="sentiment-dashboard-preprod", imageManifest=MANIFEST,
                          imageTag="deployed-preprod", imageDigest=DIGEST)
 
