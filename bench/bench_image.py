@@ -27,11 +27,10 @@ sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "ci" / "src")]
 import boto3  # noqa: E402
 
 from sentiment_pipeline import image_checks  # noqa: E402
+from bench.report import write_section  # noqa: E402
 from tests.support import docker  # noqa: E402
 from tests.support.moto_server import running_moto_server  # noqa: E402
 
-BENCHMARKS = REPO_ROOT / "docs" / "benchmarks.md"
-START, END = "<!-- image:start -->", "<!-- image:end -->"
 TAG = "sentiment-dashboard/lambda:bench"
 TABLE = "bench-items"
 REGION = "us-east-1"
@@ -224,7 +223,6 @@ def render(results: dict[str, object]) -> str:
     import_naive: list[float] = results["import_naive"]  # type: ignore[assignment]
     service_s = statistics.median(service.first_response_s)
     lines = [
-        START,
         "## Lambda image (`bench/bench_image.py`)",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
@@ -264,19 +262,8 @@ def render(results: dict[str, object]) -> str:
         "A first `/health` needs a DynamoDB client either way, so there the two differ little; "
         "lazy clients pay off in "
         "Lambda's init phase (the import) and on routes that make no AWS call.",
-        END,
     ]
     return "\n".join(lines)
-
-
-def write_section(section: str) -> None:
-    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        text = before + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    BENCHMARKS.write_text(text)
 
 
 def main() -> int:
@@ -284,7 +271,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     arguments = parser.parse_args()
     section = render(measure(arguments.runs))
-    write_section(section)
+    write_section("image", section)
     print(section)
     return 0
 

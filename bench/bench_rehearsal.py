@@ -31,10 +31,9 @@ from devtools.rehearsal.rehearse import git_sha  # noqa: E402
 from devtools.rehearsal.steps import ROLLBACK_HINT, DockerSteps  # noqa: E402
 from sentiment_pipeline import deploy as chain  # noqa: E402
 from sentiment_pipeline.stages import Summary  # noqa: E402
+from bench.report import write_section  # noqa: E402
 from tests.support import docker  # noqa: E402
 
-BENCHMARKS = REPO_ROOT / "docs" / "benchmarks.md"
-START, END = "<!-- rehearsal:start -->", "<!-- rehearsal:end -->"
 
 
 def run_chain(env: LocalEnvironment, base: str, tag: str) -> Summary:
@@ -70,7 +69,6 @@ def measure(scratch: Path) -> tuple[str, float, Summary, Summary]:
 def render(base: str, up_s: float, cold: Summary, warm: Summary) -> str:
     warm_by_name = {stage.name: stage.seconds for stage in warm.stages}
     lines = [
-        START,
         "## Rehearsal (`bench/bench_rehearsal.py`)",
         "",
         f"`scripts/rehearse deploy`'s chain through Docker, measured "
@@ -100,25 +98,14 @@ def render(base: str, up_s: float, cold: Summary, warm: Summary) -> str:
         "manifest in moto's ECR; `terraform apply` includes restarting the function container from "
         "the registry; `smoke` is the first `/health` through the front, i.e. the function's cold "
         "start.",
-        END,
     ]
     return "\n".join(lines)
-
-
-def write_section(section: str) -> None:
-    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        text = before + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    BENCHMARKS.write_text(text)
 
 
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-rehearsal-") as scratch:
         section = render(*measure(Path(scratch)))
-    write_section(section)
+    write_section("rehearsal", section)
     print(section)
     return 0
 

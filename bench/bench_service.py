@@ -20,6 +20,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from bench.report import write_section  # noqa: E402
 from tests.support.moto_server import running_moto_server  # noqa: E402
 
 EVENT = REPO / "tests" / "unit" / "events" / "apigw_v2_health.json"
@@ -127,20 +128,6 @@ def render(imports: dict[str, list[float]], latency: dict[str, dict[str, float]]
         "work moved to the first request.",
     ]
     return "\n".join(lines)
-
-
-def write_section(name: str, text: str) -> None:
-    path = REPO / "docs" / "benchmarks.md"
-    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    block = f"{start}\n{text}\n{end}"
-    if start in current:
-        before, rest = current.split(start, 1)
-        current = before + block + rest.split(end, 1)[1]
-    else:
-        current = current.rstrip() + "\n\n" + block + "\n"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(current)
 
 
 def main() -> None:
