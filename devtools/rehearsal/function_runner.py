@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from devtools.docker_build import DOCKER
 from devtools.rehearsal.machine import port_is_free, wait_until
 
-DOCKER: Final = "/usr/bin/docker"
 INVOKE_PORT: Final = 8080
 RUNTIME_API_PORT: Final = 9001
 INVOKE_PATH: Final = "/2015-03-31/functions/function/invocations"

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from devtools.docker_build import DOCKER
+from devtools.docker_build import build_args as docker_build_args
 from devtools.rehearsal import publish as publishing
 from devtools.rehearsal.environment import ENV, LocalEnvironment
 from sentiment_pipeline import ecr, image_checks, smoke, testing
 from sentiment_pipeline.retry import RetryPolicy
 from sentiment_pipeline.terraform import TerraformOutputs
 
-DOCKER: Final = "/usr/bin/docker"
-CA_BUNDLE: Final = Path(os.environ.get("PIP_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt"))
 BUILD_TIMEOUT_S: Final = 1800
 TEST_TIMEOUT_S: Final = 900
 ROLLBACK_HINT: Final = "scripts/rehearse rollback (dagger call rollback --env local)"
@@ -39,15 +39,9 @@ def _tail(text: str, lines: int = 25) -> str:
 def docker_build(context: Path, tag: str, base_image: str, target: str | None = None,
                  build_args: dict[str, str] | None = None) -> None:
     """`DOCKER_BUILDKIT=1 docker build` of service/Dockerfile; the CA bundle only as a secret."""
-    args = [DOCKER, "build", "--platform", testing.PLATFORM, "-f", str(context / testing.DOCKERFILE),
-            "-t", tag, "--build-arg", f"BASE_IMAGE={base_image}"]
-    for name, value in (build_args or {}).items():
-        args += ["--build-arg", f"{name}={value}"]
-    if CA_BUNDLE.is_file():
-        args += ["--secret", f"id=pip_ca,src={CA_BUNDLE}"]
-    if target:
-        args += ["--target", target]
-    result = subprocess.run([*args, str(context)], capture_output=True, text=True,
+    args = [DOCKER, *docker_build_args(context, tag, base_image, target=target,
+                                       build_args=build_args)]
+    result = subprocess.run(args, capture_output=True, text=True,
                             timeout=BUILD_TIMEOUT_S, env={**os.environ, "DOCKER_BUILDKIT": "1"},
                             check=False)
     if result.returncode != 0:

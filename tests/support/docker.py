@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devtools.docker_build import CA_BUNDLE, DOCKER  # noqa: F401 (CA_BUNDLE: for the image tests)
+from devtools.docker_build import build_args as build_args_for
 from devtools.rehearsal.machine import machine_lock as _machine_lock
 from devtools.rehearsal.machine import port_is_free as _port_is_free
 from sentiment_pipeline.testing import DOCKERFILE, PLATFORM
 
-DOCKER = "/usr/bin/docker"
 DOCKERD_CANDIDATES = ("/usr/sbin/dockerd", "/usr/bin/dockerd")
 REAL_LAMBDA_BASE = "public.ecr.aws/lambda/python:3.13"
-CA_BUNDLE = Path(os.environ.get("PIP_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt"))
 DAEMON_START_TIMEOUT_S = 60.0
 PULL_TIMEOUT_S = 60.0
 INVOKE_PORT = 8080
@@ -174,18 +174,10 @@ def build_image(
     dockerfile: str = DOCKERFILE,
 ) -> Build:
     """docker build of the service Dockerfile for linux/amd64; the CA bundle only as a secret."""
-    args = ["build", "--platform", PLATFORM, "-f", str(context / dockerfile), "-t", tag]
-    args += ["--build-arg", f"BASE_IMAGE={base_image}"]
-    for name, value in (build_args or {}).items():
-        args += ["--build-arg", f"{name}={value}"]
-    if CA_BUNDLE.is_file():
-        args += ["--secret", f"id=pip_ca,src={CA_BUNDLE}"]
-    if target:
-        args += ["--target", target]
-    if no_cache:
-        args.append("--no-cache")
+    args = build_args_for(context, tag, base_image, target=target, build_args=build_args,
+                          no_cache=no_cache, dockerfile=dockerfile)
     started = time.perf_counter()
-    docker(*args, str(context), env={"DOCKER_BUILDKIT": "1"}, timeout=1800)
+    docker(*args, env={"DOCKER_BUILDKIT": "1"}, timeout=1800)
     return Build(tag=tag, seconds=time.perf_counter() - started)
 
 
