@@ -35,10 +35,10 @@ from bench.report import write_section  # noqa: E402
 from tests.support import docker  # noqa: E402
 
 
-
 def run_chain(env: LocalEnvironment, base: str, tag: str) -> Summary:
-    steps = DockerSteps(environment=env, context=REPO_ROOT, base_image=base, tag=tag,
-                        git_sha=git_sha(REPO_ROOT))
+    steps = DockerSteps(
+        environment=env, context=REPO_ROOT, base_image=base, tag=tag, git_sha=git_sha(REPO_ROOT)
+    )
     try:
         return asyncio.run(chain.deploy("bench", steps, rollback_hint=ROLLBACK_HINT))
     finally:

@@ -25,10 +25,16 @@ from tests.support.moto_server import running_moto_server  # noqa: E402
 
 EVENT = REPO / "tests" / "unit" / "events" / "apigw_v2_health.json"
 SUBJECTS = {"handler": REPO / "service", "naive_handler": REPO / "bench"}
-ENV = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench",
-       "AWS_SECRET_ACCESS_KEY": "bench", "DATABASE_TABLE": "items"}
+ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "DATABASE_TABLE": "items",
+}
 
-IMPORT_PROBE = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+IMPORT_PROBE = (
+    "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+)
 REQUEST_PROBE = """
 import json, statistics, sys, time
 event = json.loads(open(sys.argv[1]).read())
@@ -52,8 +58,9 @@ print(json.dumps({{"first": first - imported, "cold": first - started,
 def run_probe(module: str, code: str, *args: str) -> str:
     env = {**os.environ, **ENV, "PYTHONPATH": str(SUBJECTS[module])}
     env.pop("AWS_CA_BUNDLE", None)
-    result = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, check=True
+    )
     return result.stdout.strip().splitlines()[-1]
 
 
@@ -66,18 +73,26 @@ def import_times(runs: int) -> dict[str, list[float]]:
 
 
 def requests_through_handler(module: str, requests: int) -> dict[str, float]:
-    return json.loads(run_probe(module, REQUEST_PROBE.format(module=module, requests=requests),
-                                str(EVENT)))
+    return json.loads(
+        run_probe(module, REQUEST_PROBE.format(module=module, requests=requests), str(EVENT))
+    )
 
 
 def create_table(endpoint: str) -> None:
     import boto3
 
-    boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
-                 aws_access_key_id="bench", aws_secret_access_key="bench").create_table(
-        TableName="items", BillingMode="PAY_PER_REQUEST",
+    boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+    ).create_table(
+        TableName="items",
+        BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "source_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "source_id", "AttributeType": "S"}])
+        AttributeDefinitions=[{"AttributeName": "source_id", "AttributeType": "S"}],
+    )
 
 
 def cold_and_warm(runs: int, requests: int) -> dict[str, dict[str, float]]:
@@ -86,16 +101,19 @@ def cold_and_warm(runs: int, requests: int) -> dict[str, dict[str, float]]:
     for _ in range(runs):
         for module in SUBJECTS:
             samples[module].append(requests_through_handler(module, requests))
-    return {module: {key: statistics.median(run[key] for run in runs_)
-                     for key in runs_[0]} for module, runs_ in samples.items()}
+    return {
+        module: {key: statistics.median(run[key] for run in runs_) for key in runs_[0]}
+        for module, runs_ in samples.items()
+    }
 
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
-def render(imports: dict[str, list[float]], latency: dict[str, dict[str, float]],
-           runs: int, requests: int) -> str:
+def render(
+    imports: dict[str, list[float]], latency: dict[str, dict[str, float]], runs: int, requests: int
+) -> str:
     ours, naive = (statistics.median(imports[m]) for m in ("handler", "naive_handler"))
     lines = [
         "## Service: import time and warm latency",
@@ -111,9 +129,11 @@ def render(imports: dict[str, list[float]], latency: dict[str, dict[str, float]]
         f"| import, median of {runs} fresh processes | {ms(ours)} | {ms(naive)} | "
         f"{ours / naive:.2f} |",
     ]
-    for key, label in (("first", "first /health after import"),
-                       ("median", f"warm /health, median of {requests}"),
-                       ("p95", f"warm /health, p95 of {requests}")):
+    for key, label in (
+        ("first", "first /health after import"),
+        ("median", f"warm /health, median of {requests}"),
+        ("p95", f"warm /health, p95 of {requests}"),
+    ):
         a, b = latency["handler"][key], latency["naive_handler"][key]
         lines.append(f"| {label} | {ms(a)} | {ms(b)} | {a / b:.2f} |")
     cold_ours, cold_naive = latency["handler"]["cold"], latency["naive_handler"]["cold"]

@@ -25,8 +25,17 @@ def build_args(
     dockerfile: str = testing.DOCKERFILE,
 ) -> list[str]:
     """What follows `docker` (with DOCKER_BUILDKIT=1) to build for Lambda's platform."""
-    args = ["build", "--platform", testing.PLATFORM, "-f", str(context / dockerfile), "-t", tag,
-            "--build-arg", f"BASE_IMAGE={base_image}"]
+    args = [
+        "build",
+        "--platform",
+        testing.PLATFORM,
+        "-f",
+        str(context / dockerfile),
+        "-t",
+        tag,
+        "--build-arg",
+        f"BASE_IMAGE={base_image}",
+    ]
     for name, value in (build_args or {}).items():
         args += ["--build-arg", f"{name}={value}"]
     if CA_BUNDLE.is_file():

@@ -48,8 +48,9 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as logs, running_moto_server(Path(logs)) as moto:
         names = DemoNames()
-        os.environ.update({**LOCAL_ENVIRONMENT, **names.environment(),
-                           "AWS_ENDPOINT_URL": moto.endpoint})
+        os.environ.update(
+            {**LOCAL_ENVIRONMENT, **names.environment(), "AWS_ENDPOINT_URL": moto.endpoint}
+        )
         os.environ.pop("AWS_CA_BUNDLE", None)
         if args.api_key:
             os.environ["API_KEY"] = args.api_key

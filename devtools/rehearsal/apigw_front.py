@@ -34,8 +34,15 @@ INVOKE_PATH: Final = "/2015-03-31/functions/function/invocations"
 INTEGRATION_TIMEOUT_S: Final = 30.0
 ACCOUNT_ID: Final = "123456789012"
 API_ID: Final = "local"
-TEXT_TYPES: Final = ("text/", "application/json", "application/xml", "application/javascript",
-                     "application/x-www-form-urlencoded", "+json", "+xml")
+TEXT_TYPES: Final = (
+    "text/",
+    "application/json",
+    "application/xml",
+    "application/javascript",
+    "application/x-www-form-urlencoded",
+    "+json",
+    "+xml",
+)
 INTERNAL_ERROR: Final = (502, {"message": "Internal Server Error"})
 TIMED_OUT: Final = (503, {"message": "Service Unavailable"})
 
@@ -50,7 +57,11 @@ def _is_text(content_type: str) -> bool:
 
 
 def build_event(
-    method: str, target: str, headers: list[tuple[str, str]], body: bytes, source_ip: str,
+    method: str,
+    target: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    source_ip: str,
     now: float | None = None,
 ) -> dict[str, Any]:
     """The API Gateway HTTP API (payload 2.0) event for one request."""
@@ -130,7 +141,9 @@ def http_response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
 
 def invoke(invoke_url: str, event: Mapping[str, Any], timeout: float) -> Any:
     request = urllib.request.Request(
-        invoke_url, data=json.dumps(event).encode(), method="POST",
+        invoke_url,
+        data=json.dumps(event).encode(),
+        method="POST",
         headers={"Content-Type": "application/json"},
     )
     try:
@@ -163,8 +176,9 @@ class FrontHandler(http.server.BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        event = build_event(self.command, self.path, list(self.headers.items()), body,
-                            self.client_address[0])
+        event = build_event(
+            self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+        )
         try:
             with self.invoke_lock:
                 result = invoke(self.invoke_url, event, self.timeout)
@@ -200,12 +214,22 @@ class FrontHandler(http.server.BaseHTTPRequestHandler):
 
 
 def make_server(
-    host: str, port: int, invoke_url: str, timeout: float = INTEGRATION_TIMEOUT_S, quiet: bool = True
+    host: str,
+    port: int,
+    invoke_url: str,
+    timeout: float = INTEGRATION_TIMEOUT_S,
+    quiet: bool = True,
 ) -> http.server.ThreadingHTTPServer:
-    handler = type("Handler", (FrontHandler,), {
-        "invoke_url": invoke_url, "timeout": timeout, "invoke_lock": threading.Lock(),
-        "quiet": quiet,
-    })
+    handler = type(
+        "Handler",
+        (FrontHandler,),
+        {
+            "invoke_url": invoke_url,
+            "timeout": timeout,
+            "invoke_lock": threading.Lock(),
+            "quiet": quiet,
+        },
+    )
     server = http.server.ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
@@ -215,13 +239,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listen", default="127.0.0.1:8090", help="host:port to serve on")
     parser.add_argument("--invoke-url", default=f"http://127.0.0.1:8080{INVOKE_PATH}")
-    parser.add_argument("--timeout", type=float, default=INTEGRATION_TIMEOUT_S,
-                        help="integration timeout in seconds (API Gateway's is 30)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=INTEGRATION_TIMEOUT_S,
+        help="integration timeout in seconds (API Gateway's is 30)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     host, _, port = args.listen.rpartition(":")
-    server = make_server(host or "127.0.0.1", int(port), args.invoke_url, args.timeout,
-                         quiet=not args.verbose)
+    server = make_server(
+        host or "127.0.0.1", int(port), args.invoke_url, args.timeout, quiet=not args.verbose
+    )
     print(f"apigw-front: http://{args.listen}/ -> {args.invoke_url}", flush=True)
     try:
         server.serve_forever()

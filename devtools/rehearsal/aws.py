@@ -24,8 +24,9 @@ class Moto:
         return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION, **CREDENTIALS)
 
     def resource(self, service: str) -> Any:
-        return boto3.resource(service, endpoint_url=self.endpoint, region_name=REGION,
-                              **CREDENTIALS)
+        return boto3.resource(
+            service, endpoint_url=self.endpoint, region_name=REGION, **CREDENTIALS
+        )
 
 
 def ecr_repository_url(repository: str) -> str:
@@ -48,6 +49,10 @@ def seed_demo_data(moto: Moto, outputs: dict[str, Any]) -> None:
     from devtools.demo_data import DemoNames, seed
 
     tables = outputs["table_names"]
-    names = DemoNames(items=tables["items"], users=tables["users"],
-                      timeseries=tables["timeseries"], bucket=outputs["ticker_cache_bucket"])
+    names = DemoNames(
+        items=tables["items"],
+        users=tables["users"],
+        timeseries=tables["timeseries"],
+        bucket=outputs["ticker_cache_bucket"],
+    )
     seed(moto, names)

@@ -58,8 +58,10 @@ class State:
     def load(cls, root: Path) -> State:
         path = root / "state.json"
         if not path.exists():
-            raise FileNotFoundError(f"no local environment at {root}: run `scripts/rehearse up` "
-                                    "or `scripts/rehearse deploy` first")
+            raise FileNotFoundError(
+                f"no local environment at {root}: run `scripts/rehearse up` "
+                "or `scripts/rehearse deploy` first"
+            )
         raw = json.loads(path.read_text())
         for name in ("moto", "registry", "front"):
             raw[name] = Background(raw[name]["name"], raw[name]["pid"], Path(raw[name]["log"]))
@@ -70,19 +72,31 @@ def _start_moto(root: Path, port: int) -> Background:
     moto_server = Path(sys.executable).with_name("moto_server")
     # Lambda refuses an image that ECR does not hold: so does moto with the stub off.
     env = {"MOTO_LAMBDA_STUB_ECR": "false", "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
-    process = processes.start("moto server", [str(moto_server), "-H", "127.0.0.1", "-p", str(port)],
-                              root / "moto.log", env)
+    process = processes.start(
+        "moto server",
+        [str(moto_server), "-H", "127.0.0.1", "-p", str(port)],
+        root / "moto.log",
+        env,
+    )
     processes.wait_for_http(process, f"http://127.0.0.1:{port}/moto-api/", MOTO_READY_TIMEOUT_S)
     return process
 
 
 def _start_front(repo_root: Path, root: Path, port: int) -> Background:
-    command = [sys.executable, "-m", "devtools.rehearsal.apigw_front",
-               "--listen", f"127.0.0.1:{port}", "--invoke-url", function_runner.INVOKE_URL]
+    command = [
+        sys.executable,
+        "-m",
+        "devtools.rehearsal.apigw_front",
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--invoke-url",
+        function_runner.INVOKE_URL,
+    ]
     process = processes.start("apigw front", command, root / "front.log", cwd=repo_root)
     # The front answers 502 until a function runs: any answer means it is up.
-    processes.wait_for_http(process, f"http://127.0.0.1:{port}/health", FRONT_READY_TIMEOUT_S,
-                            below=600)
+    processes.wait_for_http(
+        process, f"http://127.0.0.1:{port}/health", FRONT_READY_TIMEOUT_S, below=600
+    )
     return process
 
 
@@ -103,12 +117,21 @@ class LocalEnvironment:
             front_port = front_port or free_port()
             started.append(_start_front(repo_root, root, front_port))
             arn, key = create_api_key_secret(Moto(f"http://127.0.0.1:{moto_port}"))
-            state = State(str(root), uuid.uuid4().hex[:12], *started, moto_port, registry_port,
-                          front_port, arn, key)
+            state = State(
+                str(root),
+                uuid.uuid4().hex[:12],
+                *started,
+                moto_port,
+                registry_port,
+                front_port,
+                arn,
+                key,
+            )
             state.save()
             environment = cls(repo_root, state)
-            terraform_local.bootstrap_repository(environment.terraform, environment.repository_url,
-                                                 arn)
+            terraform_local.bootstrap_repository(
+                environment.terraform, environment.repository_url, arn
+            )
         except BaseException:
             for process in reversed(started):
                 process.stop()

@@ -18,8 +18,16 @@ from typing import Final
 
 PUSH_METHODS: Final = frozenset({"PUT", "PATCH"})
 HOP_BY_HOP: Final = frozenset(
-    {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-     "proxy-authorization", "proxy-authenticate"}
+    {
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "te",
+        "trailer",
+        "upgrade",
+        "proxy-authorization",
+        "proxy-authenticate",
+    }
 )
 
 
@@ -89,8 +97,10 @@ class _Proxy(http.server.BaseHTTPRequestHandler):
             connection.close()
 
     def _throttle(self) -> None:
-        body = (b'{"errors":[{"code":"TOOMANYREQUESTS","message":"rate exceeded",'
-                b'"detail":"rehearsal: throttled on purpose"}]}')
+        body = (
+            b'{"errors":[{"code":"TOOMANYREQUESTS","message":"rate exceeded",'
+            b'"detail":"rehearsal: throttled on purpose"}]}'
+        )
         self.send_response(429, "Too Many Requests")
         self.send_header("Retry-After", "1")
         self.send_header("Content-Type", "application/json")
@@ -106,8 +116,9 @@ class FaultyProxy:
 
     def __init__(self, upstream_port: int, throttle: int) -> None:
         self.counts = Counts(throttle=throttle)
-        handler = type("Handler", (_Proxy,), {"upstream": ("127.0.0.1", upstream_port),
-                                              "counts": self.counts})
+        handler = type(
+            "Handler", (_Proxy,), {"upstream": ("127.0.0.1", upstream_port), "counts": self.counts}
+        )
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]

@@ -54,11 +54,14 @@ def local_reference(image_uri: str, registry_address: str) -> str:
 
 
 def docker(*args: str, timeout: float = 600) -> str:
-    result = subprocess.run([DOCKER, *args], capture_output=True, text=True, timeout=timeout,
-                            check=False)
+    result = subprocess.run(
+        [DOCKER, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
     if result.returncode != 0:
-        raise RuntimeError(f"docker {' '.join(args[:2])} exited {result.returncode}: "
-                           f"{(result.stderr or result.stdout).strip()[-2000:]}")
+        raise RuntimeError(
+            f"docker {' '.join(args[:2])} exited {result.returncode}: "
+            f"{(result.stderr or result.stdout).strip()[-2000:]}"
+        )
     return result.stdout.strip()
 
 
@@ -89,12 +92,18 @@ def start(config: FunctionConfig, registry_address: str, moto_endpoint: str, ses
     docker("pull", "-q", image)
     busy = [port for port in (INVOKE_PORT, RUNTIME_API_PORT) if not port_is_free(port)]
     if busy:
-        raise RuntimeError(f"port(s) {busy} on 127.0.0.1 are in use; the function's emulator needs "
-                           "them (stop what listens there, e.g. `scripts/rehearse down`)")
-    env_args = [a for k, v in container_environment(config, moto_endpoint).items()
-                for a in ("-e", f"{k}={v}")]
-    container = docker("run", "-d", "--network", "host", "--label", f"{LABEL}={session}",
-                       *env_args, image)
+        raise RuntimeError(
+            f"port(s) {busy} on 127.0.0.1 are in use; the function's emulator needs "
+            "them (stop what listens there, e.g. `scripts/rehearse down`)"
+        )
+    env_args = [
+        a
+        for k, v in container_environment(config, moto_endpoint).items()
+        for a in ("-e", f"{k}={v}")
+    ]
+    container = docker(
+        "run", "-d", "--network", "host", "--label", f"{LABEL}={session}", *env_args, image
+    )
 
     def ready() -> bool | None:
         state = docker("inspect", "--format", "{{.State.Running}}", container)
@@ -102,14 +111,20 @@ def start(config: FunctionConfig, registry_address: str, moto_endpoint: str, ses
             raise RuntimeError(f"the function container exited:\n{logs(container)}")
         return _accepts_connections()
 
-    wait_until("the function's invoke endpoint on :8080", ready, READY_TIMEOUT_S,
-               lambda: logs(container))
+    wait_until(
+        "the function's invoke endpoint on :8080", ready, READY_TIMEOUT_S, lambda: logs(container)
+    )
     return container
 
 
 def logs(container: str) -> str:
-    result = subprocess.run([DOCKER, "logs", "--tail", "40", container], capture_output=True,
-                            text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [DOCKER, "logs", "--tail", "40", container],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     return (result.stdout + result.stderr).strip()
 
 

@@ -82,14 +82,22 @@ def _is_zombie(pid: int) -> bool:
 
 
 def start(
-    name: str, command: Sequence[str], log: Path, env: Mapping[str, str] | None = None,
+    name: str,
+    command: Sequence[str],
+    log: Path,
+    env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> Background:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         process = subprocess.Popen(
-            list(command), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})}, cwd=cwd, start_new_session=True,
+            list(command),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            cwd=cwd,
+            start_new_session=True,
         )
     return Background(name=name, pid=process.pid, log=log)
 
@@ -105,7 +113,9 @@ def http_answers(url: str, timeout: float = 2.0, below: int = 600) -> bool | Non
         return None
 
 
-def wait_for_http(process: Background, url: str, deadline_s: float = 30.0, below: int = 500) -> None:
+def wait_for_http(
+    process: Background, url: str, deadline_s: float = 30.0, below: int = 500
+) -> None:
     """Until `url` answers under `below`; fails at once, with the log, if the process dies first.
 
     A process that does not get ready is stopped.
@@ -113,7 +123,9 @@ def wait_for_http(process: Background, url: str, deadline_s: float = 30.0, below
 
     def probe() -> bool | None:
         if not process.alive():
-            raise RuntimeError(f"{process.name} exited before answering on {url}.\n{process.tail()}")
+            raise RuntimeError(
+                f"{process.name} exited before answering on {url}.\n{process.tail()}"
+            )
         return http_answers(url, below=below)
 
     try:

@@ -34,17 +34,36 @@ class Attempts:
 
 
 def skopeo_push(image: str, destination: str, digest_file: Path) -> None:
-    command = [SKOPEO, "copy", "--quiet", "--dest-tls-verify=false", "--format", "v2s2",
-               "--digestfile", str(digest_file), f"docker-daemon:{image}", f"docker://{destination}"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=PUSH_TIMEOUT_S,
-                            check=False)
+    command = [
+        SKOPEO,
+        "copy",
+        "--quiet",
+        "--dest-tls-verify=false",
+        "--format",
+        "v2s2",
+        "--digestfile",
+        str(digest_file),
+        f"docker-daemon:{image}",
+        f"docker://{destination}",
+    ]
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=PUSH_TIMEOUT_S, check=False
+    )
     if result.returncode != 0:
-        raise PushFailed(f"skopeo copy to {destination} exited {result.returncode}: "
-                         f"{(result.stderr or result.stdout).strip()[-1500:]}")
+        raise PushFailed(
+            f"skopeo copy to {destination} exited {result.returncode}: "
+            f"{(result.stderr or result.stdout).strip()[-1500:]}"
+        )
 
 
-def push(image: str, registry_address: str, repository: str, tag: str, policy: RetryPolicy,
-         attempts: Attempts) -> str:
+def push(
+    image: str,
+    registry_address: str,
+    repository: str,
+    tag: str,
+    policy: RetryPolicy,
+    attempts: Attempts,
+) -> str:
     """Push `image` as <registry>/<repository>:<tag>; the manifest digest."""
     destination = f"{registry_address}/{repository}:{tag}"
     with tempfile.TemporaryDirectory() as scratch:
@@ -66,19 +85,33 @@ def register_in_ecr(ecr: Any, repository: str, manifest: Manifest, tags: tuple[s
     """ECR's view of the push: the same manifest under each tag (moto keeps its digest)."""
     for tag in tags:
         try:
-            ecr.put_image(repositoryName=repository, imageManifest=manifest.body.decode(),
-                          imageManifestMediaType=manifest.media_type, imageTag=tag,
-                          imageDigest=manifest.digest)
+            ecr.put_image(
+                repositoryName=repository,
+                imageManifest=manifest.body.decode(),
+                imageManifestMediaType=manifest.media_type,
+                imageTag=tag,
+                imageDigest=manifest.digest,
+            )
         except ecr.exceptions.ImageAlreadyExistsException:
             continue
-    found = ecr.describe_images(repositoryName=repository,
-                                imageIds=[{"imageDigest": manifest.digest}])["imageDetails"]
+    found = ecr.describe_images(
+        repositoryName=repository, imageIds=[{"imageDigest": manifest.digest}]
+    )["imageDetails"]
     if not found:
         raise RuntimeError(f"moto's ECR does not list {manifest.digest} after put_image")
 
 
-def publish(image: str, registry: Registry, push_address: str, ecr: Any, repository: str,
-            repository_url: str, git_sha: str, policy: RetryPolicy, attempts: Attempts) -> str:
+def publish(
+    image: str,
+    registry: Registry,
+    push_address: str,
+    ecr: Any,
+    repository: str,
+    repository_url: str,
+    git_sha: str,
+    policy: RetryPolicy,
+    attempts: Attempts,
+) -> str:
     """Push :<git-sha> (retried), tag :latest, register both in ECR; `<repo url>@sha256:…`."""
     digest = push(image, push_address, repository, git_sha, policy, attempts)
     manifest = registry.manifest(repository, digest)

@@ -32,8 +32,12 @@ IMAGE_REPOSITORY: Final = "sentiment-dashboard/rehearsal"
 
 
 def git_sha(repo_root: Path) -> str:
-    result = subprocess.run(["git", "-C", str(repo_root), "rev-parse", "HEAD"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["git", "-C", str(repo_root), "rev-parse", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return result.stdout.strip() or "0000000"
 
 
@@ -53,15 +57,22 @@ def environment(repo_root: Path, root: Path, front_port: int | None = None) -> L
             return found
         found.down()
         (root / "state.json").unlink()
-        raise SystemExit(f"the local environment at {root} had stopped (its moto state is gone): "
-                         "taken down; run the command again to start a fresh one")
+        raise SystemExit(
+            f"the local environment at {root} had stopped (its moto state is gone): "
+            "taken down; run the command again to start a fresh one"
+        )
     return LocalEnvironment.up(repo_root, root, front_port)
 
 
 def steps_for(env: LocalEnvironment, repo_root: Path, base: str | None = None) -> DockerSteps:
     sha = git_sha(repo_root)
-    return DockerSteps(environment=env, context=repo_root, base_image=base or base_image(repo_root),
-                       tag=f"{IMAGE_REPOSITORY}:{sha[:12]}-{uuid.uuid4().hex[:6]}", git_sha=sha)
+    return DockerSteps(
+        environment=env,
+        context=repo_root,
+        base_image=base or base_image(repo_root),
+        tag=f"{IMAGE_REPOSITORY}:{sha[:12]}-{uuid.uuid4().hex[:6]}",
+        git_sha=sha,
+    )
 
 
 def _report(run: object) -> Summary | None:
@@ -91,8 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=("up", "deploy", "rollback", "status", "down"))
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="state directory")
     parser.add_argument("--port", type=int, help="port of the HTTP front (default: a free one)")
-    parser.add_argument("--detach", "--no-wait", action="store_true",
-                        help="return after the deploy, leaving the environment up")
+    parser.add_argument(
+        "--detach",
+        "--no-wait",
+        action="store_true",
+        help="return after the deploy, leaving the environment up",
+    )
     args = parser.parse_args(argv)
     root = args.root.resolve()
 
@@ -112,8 +127,10 @@ def main(argv: list[str] | None = None) -> int:
 
     env = environment(REPO, root, args.port)
     if args.command == "up":
-        print(f"local environment up: front {env.front_url}, moto {env.moto_endpoint}, "
-              f"registry {env.registry_address}")
+        print(
+            f"local environment up: front {env.front_url}, moto {env.moto_endpoint}, "
+            f"registry {env.registry_address}"
+        )
         return 0
     steps = steps_for(env, REPO)
     try:
@@ -135,8 +152,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def json_status(state: State, front_url: str) -> str:
     alive = {p.name: p.alive() for p in (state.moto, state.registry, state.front)}
-    lines = [f"front:     {front_url}", f"moto:      http://127.0.0.1:{state.moto_port}",
-             f"registry:  127.0.0.1:{state.registry_port}", f"container: {state.container}"]
+    lines = [
+        f"front:     {front_url}",
+        f"moto:      http://127.0.0.1:{state.moto_port}",
+        f"registry:  127.0.0.1:{state.registry_port}",
+        f"container: {state.container}",
+    ]
     lines += [f"{name}: {'running' if ok else 'stopped'}" for name, ok in alive.items()]
     return "\n".join(lines)
 

@@ -36,20 +36,36 @@ def _tail(text: str, lines: int = 25) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def docker_build(context: Path, tag: str, base_image: str, target: str | None = None,
-                 build_args: dict[str, str] | None = None) -> None:
+def docker_build(
+    context: Path,
+    tag: str,
+    base_image: str,
+    target: str | None = None,
+    build_args: dict[str, str] | None = None,
+) -> None:
     """`DOCKER_BUILDKIT=1 docker build` of service/Dockerfile; the CA bundle only as a secret."""
-    args = [DOCKER, *docker_build_args(context, tag, base_image, target=target,
-                                       build_args=build_args)]
-    result = subprocess.run(args, capture_output=True, text=True,
-                            timeout=BUILD_TIMEOUT_S, env={**os.environ, "DOCKER_BUILDKIT": "1"},
-                            check=False)
+    args = [
+        DOCKER,
+        *docker_build_args(context, tag, base_image, target=target, build_args=build_args),
+    ]
+    result = subprocess.run(
+        args,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT_S,
+        env={**os.environ, "DOCKER_BUILDKIT": "1"},
+        check=False,
+    )
     if result.returncode != 0:
         output = result.stderr or result.stdout
         causes = [line.split(" ", 2)[-1] for line in output.splitlines() if " ERROR: " in line]
-        raise BuildFailed(f"docker build of {context / testing.DOCKERFILE}"
-                          f"{f' (target {target})' if target else ''} exited {result.returncode}: "
-                          + ("; ".join(causes[:3]) or "see its output") + "\n" + _tail(output))
+        raise BuildFailed(
+            f"docker build of {context / testing.DOCKERFILE}"
+            f"{f' (target {target})' if target else ''} exited {result.returncode}: "
+            + ("; ".join(causes[:3]) or "see its output")
+            + "\n"
+            + _tail(output)
+        )
 
 
 @dataclass
@@ -73,7 +89,10 @@ class DockerSteps:
 
     async def build(self) -> None:
         await asyncio.to_thread(
-            docker_build, self.context, self.tag, self.base_image,
+            docker_build,
+            self.context,
+            self.tag,
+            self.base_image,
             build_args={"REVISION": self.git_sha, "SOURCE": "sentiment-dashboard"},
         )
 
@@ -81,43 +100,64 @@ class DockerSteps:
         return await asyncio.to_thread(image_checks.image_size_from_docker, self.tag, DOCKER)
 
     async def test(self) -> str:
-        await asyncio.to_thread(docker_build, self.context, self.test_tag, self.base_image,
-                                testing.TEST_TARGET)
+        await asyncio.to_thread(
+            docker_build, self.context, self.test_tag, self.base_image, testing.TEST_TARGET
+        )
         result = await asyncio.to_thread(
-            subprocess.run, [DOCKER, *testing.docker_run_args(self.test_tag)],
-            capture_output=True, text=True, timeout=TEST_TIMEOUT_S, check=False,
+            subprocess.run,
+            [DOCKER, *testing.docker_run_args(self.test_tag)],
+            capture_output=True,
+            text=True,
+            timeout=TEST_TIMEOUT_S,
+            check=False,
         )
         self.unit_test_output = result.stdout + result.stderr
         if result.returncode != 0:
-            raise UnitTestsFailed(f"unit tests failed inside {self.test_tag} "
-                                  f"(exit {result.returncode}):\n{_tail(self.unit_test_output)}")
+            raise UnitTestsFailed(
+                f"unit tests failed inside {self.test_tag} "
+                f"(exit {result.returncode}):\n{_tail(self.unit_test_output)}"
+            )
         return _tail(result.stdout, 1)
 
     async def publish(self) -> str:
         env = self.environment
         return await asyncio.to_thread(
-            publishing.publish, self.tag, env.registry, self.push_address or env.registry_address,
-            env.moto.client("ecr"), env.repository, env.repository_url, self.git_sha,
-            self.policy, self.attempts,
+            publishing.publish,
+            self.tag,
+            env.registry,
+            self.push_address or env.registry_address,
+            env.moto.client("ecr"),
+            env.repository,
+            env.repository_url,
+            self.git_sha,
+            self.policy,
+            self.attempts,
         )
 
     async def apply(self, image_ref: str) -> TerraformOutputs:
         outputs = await asyncio.to_thread(self.environment.apply, image_ref)
         # The smoke test and the E2E suite reach the function through the local front, not
         # through moto's execute-api URL (which answers nothing).
-        return TerraformOutputs(self.environment.front_url, outputs["function_name"],
-                                outputs["ecr_repository_url"])
+        return TerraformOutputs(
+            self.environment.front_url, outputs["function_name"], outputs["ecr_repository_url"]
+        )
 
     async def smoke(self, outputs: TerraformOutputs) -> None:
         await asyncio.to_thread(smoke.check_health, outputs.api_url, self.smoke_budget)
 
     async def last_good(self) -> str | None:
-        return await asyncio.to_thread(ecr.last_good, self.environment.moto.client("ecr"),
-                                       ENV.ecr_repository, ENV.name)
+        return await asyncio.to_thread(
+            ecr.last_good, self.environment.moto.client("ecr"), ENV.ecr_repository, ENV.name
+        )
 
     async def mark_good(self, image_ref: str) -> None:
-        await asyncio.to_thread(ecr.mark_good, self.environment.moto.client("ecr"),
-                                ENV.ecr_repository, ENV.name, image_ref)
+        await asyncio.to_thread(
+            ecr.mark_good,
+            self.environment.moto.client("ecr"),
+            ENV.ecr_repository,
+            ENV.name,
+            image_ref,
+        )
 
     def remove_images(self) -> None:
         for tag in (self.tag, self.test_tag):

@@ -46,8 +46,11 @@ def prepare(repo_root: Path, root: Path, moto_endpoint: str) -> Terraform:
 
 
 def var_args(image_uri: str, api_key_secret_arn: str) -> list[str]:
-    return [f"-var-file={TFVARS}", f"-var=image_uri={image_uri}",
-            f"-var=api_key_secret_arn={api_key_secret_arn}"]
+    return [
+        f"-var-file={TFVARS}",
+        f"-var=image_uri={image_uri}",
+        f"-var=api_key_secret_arn={api_key_secret_arn}",
+    ]
 
 
 def placeholder_image(repository_url: str) -> str:
@@ -65,20 +68,34 @@ def managed(terraform: Terraform) -> set[str]:
     if not path.exists():
         return set()
     state = json.loads(path.read_text())
-    return {f"{r['type']}.{r['name']}" for r in state.get("resources", []) if r["mode"] == "managed"}
+    return {
+        f"{r['type']}.{r['name']}" for r in state.get("resources", []) if r["mode"] == "managed"
+    }
 
 
-def bootstrap_repository(terraform: Terraform, repository_url: str, api_key_secret_arn: str) -> None:
+def bootstrap_repository(
+    terraform: Terraform, repository_url: str, api_key_secret_arn: str
+) -> None:
     """First deploy of an environment (docs/dagger.md): only the ECR repository, once."""
     if BOOTSTRAP_TARGET in managed(terraform):
         return
-    terraform.run("apply", "-auto-approve", "-input=false", "-no-color",
-                  f"-target={BOOTSTRAP_TARGET}",
-                  *var_args(placeholder_image(repository_url), api_key_secret_arn))
+    terraform.run(
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        f"-target={BOOTSTRAP_TARGET}",
+        *var_args(placeholder_image(repository_url), api_key_secret_arn),
+    )
 
 
 def apply(terraform: Terraform, image_uri: str, api_key_secret_arn: str) -> dict[str, Any]:
     """terraform apply with `image_uri`; the outputs."""
-    terraform.run("apply", "-auto-approve", "-input=false", "-no-color",
-                  *var_args(image_uri, api_key_secret_arn))
+    terraform.run(
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        *var_args(image_uri, api_key_secret_arn),
+    )
     return terraform.outputs()

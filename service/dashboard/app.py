@@ -38,8 +38,11 @@ async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; `settings` overrides the environment (tests, local runs)."""
-    app = FastAPI(title="Sentiment dashboard", version=__version__,
-                  description="Sentiment, saved configurations and price candles.")
+    app = FastAPI(
+        title="Sentiment dashboard",
+        version=__version__,
+        description="Sentiment, saved configurations and price candles.",
+    )
     if settings is not None:
         app.dependency_overrides[get_settings] = lambda: settings
     origins = (settings or get_settings()).cors_origins

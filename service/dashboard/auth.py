@@ -9,7 +9,10 @@ import time
 
 from dashboard import aws
 from dashboard.errors import (
-    AuthError, AuthNotConfiguredError, NotFoundError, StorageUnavailableError,
+    AuthError,
+    AuthNotConfiguredError,
+    NotFoundError,
+    StorageUnavailableError,
 )
 from dashboard.settings import Settings
 

@@ -84,7 +84,9 @@ def storage_errors(what: str, on_condition_failed: DashboardError | None = None)
             if on_condition_failed is not None and _is_condition_failure(code, error):
                 raise on_condition_failed from error
             if _is_throttling(code, error):
-                raise ThrottledError(f"{what} was throttled by AWS ({code}); retry shortly") from error
+                raise ThrottledError(
+                    f"{what} was throttled by AWS ({code}); retry shortly"
+                ) from error
             if code in NOT_FOUND_CODES:
                 raise NotFoundError(f"{what}: {code}") from error
             raise StorageUnavailableError(f"{what} failed: {code}") from error

@@ -34,7 +34,10 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "devtools.local_dashboard", "--port", str(port)],
-            cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -44,7 +47,9 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 urllib.request.urlopen(f"{base}/health", timeout=2).close()
                 break
             except (urllib.error.URLError, ConnectionError):
-                assert time.monotonic() < deadline, f"no answer in {STARTUP_TIMEOUT_S}s: {log.read_text()}"
+                assert time.monotonic() < deadline, (
+                    f"no answer in {STARTUP_TIMEOUT_S}s: {log.read_text()}"
+                )
                 time.sleep(0.2)
         yield base
     finally:

@@ -75,8 +75,10 @@ class Target:
 
     def require_origin(self) -> str:
         if self.origin is None:
-            pytest.fail(f"E2E_ORIGIN is not set: export an origin listed in the CORS_ORIGINS of "
-                        f"{self.base_url} (terraform variable cors_origins)")
+            pytest.fail(
+                f"E2E_ORIGIN is not set: export an origin listed in the CORS_ORIGINS of "
+                f"{self.base_url} (terraform variable cors_origins)"
+            )
         return self.origin
 
     def auth_headers(self) -> dict[str, str]:
@@ -87,16 +89,19 @@ def _wait_until_healthy(process: subprocess.Popen[bytes], base_url: str, log: Pa
     deadline = time.monotonic() + LOCAL_STARTUP_TIMEOUT_S
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"the local target exited with {process.returncode}:\n"
-                               f"{log.read_text()}")
+            raise RuntimeError(
+                f"the local target exited with {process.returncode}:\n{log.read_text()}"
+            )
         try:
             if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         if time.monotonic() > deadline:
-            raise RuntimeError(f"the local target did not report healthy on {base_url}/health "
-                               f"within {LOCAL_STARTUP_TIMEOUT_S}s:\n{log.read_text()}")
+            raise RuntimeError(
+                f"the local target did not report healthy on {base_url}/health "
+                f"within {LOCAL_STARTUP_TIMEOUT_S}s:\n{log.read_text()}"
+            )
         time.sleep(0.2)  # poll interval, not synchronisation: the deadline above bounds the wait
 
 
@@ -111,17 +116,30 @@ def running_local_target(log_dir: Path, environ: Mapping[str, str]) -> Iterator[
     base_url = f"http://127.0.0.1:{port}"
     log = log_dir / "local-dashboard.log"
     env = {name: value for name, value in environ.items() if name not in SERVICE_VARIABLES}
-    command = [sys.executable, "-m", "devtools.local_dashboard", "--port", str(port),
-               "--api-key", api_key, "--cors-origins", origin]
+    command = [
+        sys.executable,
+        "-m",
+        "devtools.local_dashboard",
+        "--port",
+        str(port),
+        "--api-key",
+        api_key,
+        "--cors-origins",
+        origin,
+    ]
     with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         _wait_until_healthy(process, base_url, log)
-        yield Target(base_url=base_url, api_key=api_key, origin=origin,
-                     expected_table=DemoNames().items, expected_environment="local",
-                     fallback_ticker=environ.get("E2E_FALLBACK_TICKER", "").strip()
-                     or DEFAULT_FALLBACK_TICKER)
+        yield Target(
+            base_url=base_url,
+            api_key=api_key,
+            origin=origin,
+            expected_table=DemoNames().items,
+            expected_environment="local",
+            fallback_ticker=environ.get("E2E_FALLBACK_TICKER", "").strip()
+            or DEFAULT_FALLBACK_TICKER,
+        )
     finally:
         # Ctrl-C, as the command expects: after SIGTERM uvicorn re-raises the signal and the
         # process dies before it stops its moto server; SIGINT unwinds and stops it.
@@ -152,8 +170,9 @@ def anonymous(target: Target) -> Iterator[httpx.Client]:
 @pytest.fixture
 def api(target: Target) -> Iterator[httpx.Client]:
     """A client that sends the target's API key."""
-    with httpx.Client(base_url=target.base_url, headers=target.auth_headers(),
-                      timeout=REQUEST_TIMEOUT_S) as client:
+    with httpx.Client(
+        base_url=target.base_url, headers=target.auth_headers(), timeout=REQUEST_TIMEOUT_S
+    ) as client:
         yield client
 
 
@@ -163,8 +182,9 @@ def delete_configurations(client: httpx.Client, user_id: str) -> None:
     listing = client.get("/api/v2/configurations", headers=headers)
     assert listing.status_code == 200, f"cleanup of {user_id}: {listing.status_code} {listing.text}"
     for configuration in listing.json()["configurations"]:
-        deleted = client.delete(f"/api/v2/configurations/{configuration['config_id']}",
-                                headers=headers)
+        deleted = client.delete(
+            f"/api/v2/configurations/{configuration['config_id']}", headers=headers
+        )
         assert deleted.status_code in (204, 404), f"cleanup of {user_id}: {deleted.text}"
 
 

@@ -15,7 +15,8 @@ CONFIGURATION_LIMIT = 2
 
 
 def test_health_is_healthy_with_the_table_and_environment_within_5s(
-        anonymous: httpx.Client, target: Target) -> None:
+    anonymous: httpx.Client, target: Target
+) -> None:
     started = time.perf_counter()
     response = anonymous.get("/health")
     elapsed = time.perf_counter() - started
@@ -41,8 +42,9 @@ def test_missing_authorization_header_is_401(anonymous: httpx.Client) -> None:
 
 
 def test_malformed_authorization_header_is_401(anonymous: httpx.Client, target: Target) -> None:
-    response = anonymous.get("/api/v2/metrics",
-                             headers={"Authorization": f"Basic {target.require_api_key()}"})
+    response = anonymous.get(
+        "/api/v2/metrics", headers={"Authorization": f"Basic {target.require_api_key()}"}
+    )
 
     assert response.status_code == 401
     assert response.json()["detail"].startswith("malformed Authorization header")
@@ -65,8 +67,11 @@ def test_sentiment_without_tags_is_422(api: httpx.Client) -> None:
 
 
 def test_malformed_json_is_422(api: httpx.Client, throwaway_user: str) -> None:
-    response = api.post("/api/v2/configurations", content=b'{"name": "broken",',
-                        headers={"X-User-ID": throwaway_user, "Content-Type": "application/json"})
+    response = api.post(
+        "/api/v2/configurations",
+        content=b'{"name": "broken",',
+        headers={"X-User-ID": throwaway_user, "Content-Type": "application/json"},
+    )
 
     assert response.status_code == 422
     assert [error["type"] for error in response.json()["detail"]] == ["json_invalid"]
@@ -85,9 +90,14 @@ def test_cors_allows_the_configured_origin(anonymous: httpx.Client, target: Targ
     origin = target.require_origin()
 
     simple = anonymous.get("/health", headers={"Origin": origin})
-    preflight = anonymous.options("/api/v2/metrics", headers={
-        "Origin": origin, "Access-Control-Request-Method": "GET",
-        "Access-Control-Request-Headers": "authorization,x-user-id"})
+    preflight = anonymous.options(
+        "/api/v2/metrics",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization,x-user-id",
+        },
+    )
 
     assert simple.headers.get("access-control-allow-origin") == origin
     assert preflight.status_code == 200, preflight.text
@@ -106,22 +116,29 @@ def test_ten_concurrent_requests_all_succeed(target: Target) -> None:
     paths = ["/health", "/api/v2/metrics?hours=24"] * (CONCURRENT_REQUESTS // 2)
 
     async def send_all() -> list[httpx.Response]:
-        async with httpx.AsyncClient(base_url=target.base_url, headers=target.auth_headers(),
-                                     timeout=REQUEST_TIMEOUT_S) as client:
+        async with httpx.AsyncClient(
+            base_url=target.base_url, headers=target.auth_headers(), timeout=REQUEST_TIMEOUT_S
+        ) as client:
             return await asyncio.gather(*(client.get(path) for path in paths))
 
     responses = asyncio.run(send_all())
 
     assert len(responses) == CONCURRENT_REQUESTS
     assert [r.status_code for r in responses] == [200] * CONCURRENT_REQUESTS, [
-        (str(r.url), r.status_code, r.text[:200]) for r in responses if r.status_code != 200]
+        (str(r.url), r.status_code, r.text[:200]) for r in responses if r.status_code != 200
+    ]
 
 
 def test_third_configuration_is_409(api: httpx.Client, throwaway_user: str) -> None:
     headers = {"X-User-ID": throwaway_user}
-    created = [api.post("/api/v2/configurations", headers=headers,
-                        json={"name": f"e2e {n}", "tickers": ["AAPL"], "timeframe_days": 7})
-               for n in range(CONFIGURATION_LIMIT)]
+    created = [
+        api.post(
+            "/api/v2/configurations",
+            headers=headers,
+            json={"name": f"e2e {n}", "tickers": ["AAPL"], "timeframe_days": 7},
+        )
+        for n in range(CONFIGURATION_LIMIT)
+    ]
     assert [r.status_code for r in created] == [201] * CONFIGURATION_LIMIT, created[-1].text
 
     third = api.post("/api/v2/configurations", headers=headers, json={"name": "e2e one too many"})
@@ -131,7 +148,8 @@ def test_third_configuration_is_409(api: httpx.Client, throwaway_user: str) -> N
     listing = api.get("/api/v2/configurations", headers=headers).json()
     assert listing["count"] == CONFIGURATION_LIMIT == listing["limit"]
     assert {c["config_id"] for c in listing["configurations"]} == {
-        r.json()["config_id"] for r in created}
+        r.json()["config_id"] for r in created
+    }
 
 
 def test_ohlc_falls_back_to_daily_candles(api: httpx.Client, target: Target) -> None:

@@ -19,8 +19,14 @@ from tests.e2e.conftest import Target
 CHROMIUM = Path(os.environ.get("E2E_CHROME") or "/usr/bin/chromium")
 CHROMEDRIVER = Path(os.environ.get("E2E_CHROMEDRIVER") or "/usr/bin/chromedriver")
 CHROMIUM_FLAGS = (
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--window-size=1280,900",
 )
 WAIT_S = 30.0
@@ -57,7 +63,8 @@ def wait_for_chart(browser: webdriver.Chrome) -> WebElement:
     """Wait until the chart's latest load has finished; fail if it ended in an error."""
     status = chart_status(browser)
     WebDriverWait(browser, WAIT_S).until(
-        lambda _: status.get_attribute("data-state") in ("ready", "error"))
+        lambda _: status.get_attribute("data-state") in ("ready", "error")
+    )
     assert status.get_attribute("data-state") == "ready", status.text
     return status
 
@@ -70,16 +77,23 @@ def reload_chart_by(browser: webdriver.Chrome, action) -> WebElement:
 
 
 def click_resolution(browser: webdriver.Chrome, resolution: str) -> WebElement:
-    button = browser.find_element(By.CSS_SELECTOR,
-                                  f"#resolution button[data-resolution='{resolution}']")
+    button = browser.find_element(
+        By.CSS_SELECTOR, f"#resolution button[data-resolution='{resolution}']"
+    )
     return reload_chart_by(browser, button.click)
 
 
 def set_ticker(browser: webdriver.Chrome, ticker: str) -> WebElement:
     field = browser.find_element(By.ID, "ticker")
-    return reload_chart_by(browser, lambda: browser.execute_script(
-        "arguments[0].value = arguments[1];"
-        "arguments[0].dispatchEvent(new Event('change', {bubbles: true}))", field, ticker))
+    return reload_chart_by(
+        browser,
+        lambda: browser.execute_script(
+            "arguments[0].value = arguments[1];"
+            "arguments[0].dispatchEvent(new Event('change', {bubbles: true}))",
+            field,
+            ticker,
+        ),
+    )
 
 
 def canvas_image(browser: webdriver.Chrome) -> str:
@@ -90,8 +104,11 @@ def canvas_image(browser: webdriver.Chrome) -> str:
 def page(driver: webdriver.Chrome, target: Target) -> webdriver.Chrome:
     """The dashboard, freshly loaded with the API key in place before its first request."""
     driver.get(f"{target.base_url}/health")
-    driver.execute_script("sessionStorage.setItem(arguments[0], arguments[1])",
-                          API_KEY_STORAGE, target.require_api_key())
+    driver.execute_script(
+        "sessionStorage.setItem(arguments[0], arguments[1])",
+        API_KEY_STORAGE,
+        target.require_api_key(),
+    )
     severe_console_entries(driver)  # drains the log, so each test sees only its own page
     driver.get(f"{target.base_url}/")
     wait_for_chart(driver)
@@ -128,7 +145,8 @@ def test_switching_to_hourly_redraws_the_chart(page: webdriver.Chrome) -> None:
 
 
 def test_a_resolution_without_intraday_data_shows_the_fallback(
-        page: webdriver.Chrome, target: Target) -> None:
+    page: webdriver.Chrome, target: Target
+) -> None:
     set_ticker(page, target.fallback_ticker)
 
     status = click_resolution(page, "5")
@@ -138,6 +156,10 @@ def test_a_resolution_without_intraday_data_shows_the_fallback(
     assert int(status.get_attribute("data-count")) > 0
     assert notice.is_displayed() and notice.text, notice.text
     assert target.fallback_ticker.upper() in notice.text
-    assert page.find_element(
-        By.CSS_SELECTOR, "#resolution button.active").get_attribute("data-resolution") == "5"
+    assert (
+        page.find_element(By.CSS_SELECTOR, "#resolution button.active").get_attribute(
+            "data-resolution"
+        )
+        == "5"
+    )
     assert severe_console_entries(page) == []

@@ -16,7 +16,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance, is_unexpected_http_status_case, response_schema_conformance,
+    content_type_conformance,
+    is_unexpected_http_status_case,
+    response_schema_conformance,
 )
 
 from tests.e2e.conftest import REQUEST_TIMEOUT_S, Target, delete_configurations
@@ -44,16 +46,19 @@ def require_compatible_hypothesis() -> None:
     from hypothesis.internal.conjecture.utils import many
 
     if not hasattr(many, "more"):
-        pytest.fail(f"hypothesis {hypothesis.__version__} is too new for hypothesis-jsonschema "
-                    f"{version('hypothesis-jsonschema')} (no many.more()): pin hypothesis<6.170 "
-                    "in the e2e dependency group and re-lock")
+        pytest.fail(
+            f"hypothesis {hypothesis.__version__} is too new for hypothesis-jsonschema "
+            f"{version('hypothesis-jsonschema')} (no many.more()): pin hypothesis<6.170 "
+            "in the e2e dependency group and re-lock"
+        )
 
 
 @pytest.fixture(scope="module")
 def openapi(target: Target) -> schemathesis.BaseSchema:
     require_compatible_hypothesis()
-    return schemathesis.openapi.from_url(f"{target.base_url}/openapi.json",
-                                         timeout=REQUEST_TIMEOUT_S)
+    return schemathesis.openapi.from_url(
+        f"{target.base_url}/openapi.json", timeout=REQUEST_TIMEOUT_S
+    )
 
 
 schema = schemathesis.pytest.from_fixture("openapi")
@@ -64,8 +69,9 @@ def fuzz_users(target: Target) -> Iterator[set[str]]:
     """Throwaway users the generated requests act as; their configurations go afterwards."""
     used: set[str] = set()
     yield used
-    with httpx.Client(base_url=target.base_url, headers=target.auth_headers(),
-                      timeout=REQUEST_TIMEOUT_S) as client:
+    with httpx.Client(
+        base_url=target.base_url, headers=target.auth_headers(), timeout=REQUEST_TIMEOUT_S
+    ) as client:
         for user_id in sorted(used):
             delete_configurations(client, user_id)
 
@@ -82,8 +88,9 @@ def throwaway(generated: str, run_id: str) -> str:
 
 def valid_http_message(headers: Mapping[str, str]) -> bool:
     """Whether every header is a legal HTTP field; the HTTP front rejects others with 400."""
-    return all(FIELD_NAME.match(name) and FIELD_VALUE.match(str(value))
-               for name, value in headers.items())
+    return all(
+        FIELD_NAME.match(name) and FIELD_VALUE.match(str(value)) for name, value in headers.items()
+    )
 
 
 def documented_status_code(api_key: str):
@@ -94,8 +101,7 @@ def documented_status_code(api_key: str):
         if is_unexpected_http_status_case(case):  # a method the route lacks: 405 is right
             return
         status, request_headers = response.status_code, response.request.headers
-        documented = {int(code) for code in case.operation.responses.status_codes
-                      if code.isdigit()}
+        documented = {int(code) for code in case.operation.responses.status_codes if code.isdigit()}
         intended = UNDOCUMENTED_BUT_INTENDED.get((case.method.upper(), case.path), frozenset())
         if status in documented | intended:
             return
@@ -103,19 +109,29 @@ def documented_status_code(api_key: str):
             return  # schemathesis dropped or mangled the key on purpose
         if status == 400 and not valid_http_message(request_headers):
             return
-        raise AssertionError(f"{case.method.upper()} {case.path} answered {status}, which its "
-                             f"OpenAPI responses ({sorted(documented)}) do not list")
+        raise AssertionError(
+            f"{case.method.upper()} {case.path} answered {status}, which its "
+            f"OpenAPI responses ({sorted(documented)}) do not list"
+        )
 
     return documented_status_code
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-def test_responses_conform_to_the_openapi_document(case, target: Target, fuzz_users: set[str],
-                                                   run_id: str) -> None:
-    headers = {name: value for name, value in (case.headers or {}).items()
-               if name.lower() != "authorization"}
+@settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_responses_conform_to_the_openapi_document(
+    case, target: Target, fuzz_users: set[str], run_id: str
+) -> None:
+    headers = {
+        name: value
+        for name, value in (case.headers or {}).items()
+        if name.lower() != "authorization"
+    }
     headers.update(target.auth_headers())
     user_id = headers.get("X-User-ID")
     if isinstance(user_id, str) and USER_ID.match(user_id):
@@ -125,13 +141,20 @@ def test_responses_conform_to_the_openapi_document(case, target: Target, fuzz_us
     generated_requests.append(f"{case.method} {case.path}")
 
     case.call_and_validate(
-        base_url=target.base_url, timeout=REQUEST_TIMEOUT_S,
-        checks=[not_a_server_error, response_schema_conformance, content_type_conformance,
-                documented_status_code(target.require_api_key())])
+        base_url=target.base_url,
+        timeout=REQUEST_TIMEOUT_S,
+        checks=[
+            not_a_server_error,
+            response_schema_conformance,
+            content_type_conformance,
+            documented_status_code(target.require_api_key()),
+        ],
+    )
 
 
 def test_schemathesis_sent_a_few_hundred_requests() -> None:
     count = len(generated_requests)
     print(f"{count} generated requests:", dict(Counter(generated_requests).most_common()))
     assert count >= MIN_REQUESTS, (
-        f"{count} generated requests; expected at least {MIN_REQUESTS} (run the whole module)")
+        f"{count} generated requests; expected at least {MIN_REQUESTS} (run the whole module)"
+    )

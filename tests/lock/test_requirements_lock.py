@@ -19,8 +19,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 SERVICE = REPO / "service"
 LOCK = SERVICE / "requirements.txt"
-EXPORT = ["export", "--locked", "--no-default-groups", "--no-emit-project",
-          "--format", "requirements-txt"]
+EXPORT = [
+    "export",
+    "--locked",
+    "--no-default-groups",
+    "--no-emit-project",
+    "--format",
+    "requirements-txt",
+]
 REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")
 
 
@@ -37,7 +43,9 @@ def locked() -> dict[str, str]:
 
 
 def local_modules() -> set[str]:
-    return {p.stem for p in SERVICE.glob("*.py")} | {p.name for p in SERVICE.iterdir() if p.is_dir()}
+    return {p.stem for p in SERVICE.glob("*.py")} | {
+        p.name for p in SERVICE.iterdir() if p.is_dir()
+    }
 
 
 def third_party_imports() -> dict[str, set[Path]]:
@@ -68,7 +76,8 @@ def test_every_third_party_import_in_service_is_in_the_lock() -> None:
             missing.append(f"{module} (imported in {', '.join(map(str, sorted(files)))})")
 
     assert not missing, (
-        "imported by service/ but not in service/requirements.txt: " + "; ".join(missing)
+        "imported by service/ but not in service/requirements.txt: "
+        + "; ".join(missing)
         + ". Add the distribution to [project].dependencies in pyproject.toml and re-export."
     )
 
@@ -98,8 +107,9 @@ def test_lock_matches_a_fresh_export_from_uv_lock() -> None:
     uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
     assert uv, "uv is not installed: run the README's test command"
 
-    exported = subprocess.run([uv, *EXPORT], cwd=REPO, capture_output=True, text=True,
-                              check=True).stdout
+    exported = subprocess.run(
+        [uv, *EXPORT], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
 
     def body(text: str) -> str:
         return "\n".join(line for line in text.splitlines() if not line.startswith("#"))

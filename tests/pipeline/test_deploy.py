@@ -84,7 +84,15 @@ def test_stages_run_in_the_documented_order(clock: FakeClock) -> None:
     summary = run(steps, clock)
 
     assert steps.calls == [
-        "build", "image_size", "test", "publish", "last_good", "apply", "smoke", "mark_good"]
+        "build",
+        "image_size",
+        "test",
+        "publish",
+        "last_good",
+        "apply",
+        "smoke",
+        "mark_good",
+    ]
     assert [stage.name for stage in summary.stages] == list(deploy.STAGES)
     assert deploy.STAGES == ("build", "size guard", "test", "publish", "terraform apply", "smoke")
 
@@ -118,8 +126,11 @@ def test_summary_has_digest_api_url_and_time_per_stage(clock: FakeClock) -> None
         ("image_size", "size guard", ["build", "image_size"]),
         ("test", "test", ["build", "image_size", "test"]),
         ("publish", "publish", ["build", "image_size", "test", "publish"]),
-        ("apply", "terraform apply",
-         ["build", "image_size", "test", "publish", "last_good", "apply"]),
+        (
+            "apply",
+            "terraform apply",
+            ["build", "image_size", "test", "publish", "last_good", "apply"],
+        ),
     ],
 )
 def test_a_failing_stage_stops_everything_after_it(
@@ -161,13 +172,20 @@ def test_a_red_smoke_names_the_previous_image_and_how_to_roll_back(clock: FakeCl
     steps = FakeSteps(clock, fail="smoke", good=PREVIOUS)
 
     with pytest.raises(StageFailed) as error:
-        asyncio.run(deploy.deploy("deploy preprod", steps, StageRunner("d", clock=clock),
-                                  size_guard=limit_1gb,
-                                  rollback_hint="dagger call rollback --env preprod"))
+        asyncio.run(
+            deploy.deploy(
+                "deploy preprod",
+                steps,
+                StageRunner("d", clock=clock),
+                size_guard=limit_1gb,
+                rollback_hint="dagger call rollback --env preprod",
+            )
+        )
 
     message = str(error.value)
-    assert message.startswith(f"stage 'smoke' failed: UnhealthyDeploy: {REF} was applied but is "
-                              "not healthy: smoke broke")
+    assert message.startswith(
+        f"stage 'smoke' failed: UnhealthyDeploy: {REF} was applied but is not healthy: smoke broke"
+    )
     assert f"The previously deployed image {PREVIOUS} is still in the registry." in message
     assert message.endswith("Roll back with: dagger call rollback --env preprod")
     assert steps.good == PREVIOUS

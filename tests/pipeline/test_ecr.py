@@ -123,18 +123,27 @@ def test_one_publish_pushes_the_commit_and_latest() -> None:
         ecr.image_tags("r", "main")
 
 
-MANIFEST = json.dumps({
-    "schemaVersion": 2,
-    "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2,
-               "digest": "sha256:" + "c" * 64},
-    "layers": [],
-})
+MANIFEST = json.dumps(
+    {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "size": 2,
+            "digest": "sha256:" + "c" * 64,
+        },
+        "layers": [],
+    }
+)
 
 
 def pushed(client, repository: str, digest: str, tag: str) -> str:
-    client.put_image(repositoryName=repository, imageManifest=MANIFEST.replace("c" * 64, digest[7:]),
-                     imageTag=tag, imageDigest=digest)
+    client.put_image(
+        repositoryName=repository,
+        imageManifest=MANIFEST.replace("c" * 64, digest[7:]),
+        imageTag=tag,
+        imageDigest=digest,
+    )
     uri = client.describe_repositories(repositoryNames=[repository])["repositories"][0]
     return f"{uri['repositoryUri']}@{digest}"
 
@@ -164,8 +173,12 @@ def test_marking_moves_the_deployed_tag_to_the_new_image(ecr_client) -> None:
 
     assert ecr.last_good(ecr_client, "sentiment-dashboard-preprod", "preprod") == second
     assert ecr.last_good(ecr_client, "sentiment-dashboard-preprod", "prod") is None
-    tags = {d["imageDigest"]: d.get("imageTags", []) for d in ecr_client.describe_images(
-        repositoryName="sentiment-dashboard-preprod")["imageDetails"]}
+    tags = {
+        d["imageDigest"]: d.get("imageTags", [])
+        for d in ecr_client.describe_images(repositoryName="sentiment-dashboard-preprod")[
+            "imageDetails"
+        ]
+    }
     assert tags == {DIGEST: ["abc1234"], "sha256:" + "f" * 64: ["def5678", "deployed-preprod"]}
 
 

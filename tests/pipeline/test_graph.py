@@ -282,8 +282,12 @@ def test_deploy_runs_the_chain_and_terraform_gets_the_published_digest(
     preprod_on_moto: Any,
 ) -> None:
     ecr_client = preprod_on_moto
-    ecr_client.put_image(repositoryName="sentiment-dashboard-preprod", imageManifest=MANIFEST,
-                         imageTag=SHA, imageDigest=DIGEST)
+    ecr_client.put_image(
+        repositoryName="sentiment-dashboard-preprod",
+        imageManifest=MANIFEST,
+        imageTag=SHA,
+        imageDigest=DIGEST,
+    )
 
     summary = asyncio.run(
         SentimentPipeline().deploy(
@@ -404,7 +408,15 @@ def test_registration_lists_every_function_with_a_one_line_description(
         }
 
     assert set(functions) == {
-        "build", "test", "publish", "terraform", "smoke", "deploy", "rollback", "local_dashboard"}
+        "build",
+        "test",
+        "publish",
+        "terraform",
+        "smoke",
+        "deploy",
+        "rollback",
+        "local_dashboard",
+    }
     for name, function in functions.items():
         assert "\n" not in function["doc"] and function["doc"].endswith("."), name
     assert functions["build"]["args"]["source"]["defaultPath"] == "/"
@@ -421,8 +433,12 @@ def test_rollback_applies_the_image_tagged_deployed_env(
     preprod_on_moto: Any,
 ) -> None:
     ecr_client = preprod_on_moto
-    ecr_client.put_image(repositoryName="sentiment-dashboard-preprod", imageManifest=MANIFEST,
-                         imageTag="deployed-preprod", imageDigest=DIGEST)
+    ecr_client.put_image(
+        repositoryName="sentiment-dashboard-preprod",
+        imageManifest=MANIFEST,
+        imageTag="deployed-preprod",
+        imageDigest=DIGEST,
+    )
 
     summary = asyncio.run(
         SentimentPipeline().rollback(

@@ -54,8 +54,13 @@ def test_moto_is_pinned_python_with_moto_server_on_5000(source: dagger.Directory
 
     assert calls(moto, "from") == [{"address": local.PYTHON_IMAGE}]
     assert local.PYTHON_IMAGE == "python:3.13.9-slim"
-    assert ["pip", "install", "--no-cache-dir", "--disable-pip-version-check",
-            "moto[server]==5.1.18"] in execs(moto)
+    assert [
+        "pip",
+        "install",
+        "--no-cache-dir",
+        "--disable-pip-version-check",
+        "moto[server]==5.1.18",
+    ] in execs(moto)
     assert calls(moto, "withExposedPort")[0]["port"] == 5000
     assert env_of(moto)["MOTO_IAM_LOAD_MANAGED_POLICIES"] == "true"
     assert env_of(moto)["MOTO_RECORDER_FILEPATH"] == local.MOTO_RECORDING
@@ -90,7 +95,9 @@ def test_function_gets_the_applied_environment_and_reaches_moto(source: dagger.D
     moto = local.moto_server(source, LOCAL)
     image = graph.image(source, graph.DEFAULT_BASE_IMAGE)
 
-    ctr = local.function_container(image, LOCAL, FUNCTION_CONFIG["variables"], FUNCTION_CONFIG, moto)
+    ctr = local.function_container(
+        image, LOCAL, FUNCTION_CONFIG["variables"], FUNCTION_CONFIG, moto
+    )
 
     variables = env_of(ctr)
     assert variables["DATABASE_TABLE"] == "sentiment-dashboard-local-items"
@@ -109,8 +116,13 @@ def test_front_is_the_rehearsal_front_bound_to_the_function(source: dagger.Direc
     assert calls(front, "withExposedPort")[0]["port"] == 8000
     (service,) = calls(front, "asService")
     assert service["args"] == [
-        "python", "-m", "devtools.rehearsal.apigw_front", "--listen", "0.0.0.0:8000",
-        "--invoke-url", "http://function:8080/2015-03-31/functions/function/invocations",
+        "python",
+        "-m",
+        "devtools.rehearsal.apigw_front",
+        "--listen",
+        "0.0.0.0:8000",
+        "--invoke-url",
+        "http://function:8080/2015-03-31/functions/function/invocations",
     ]
     mounted = {c["path"]: c["source"] for c in calls(front, "withDirectory")}
     assert calls(mounted["/src/devtools"], "directory")[-1] == {"path": "devtools"}
@@ -128,8 +140,10 @@ def test_terraform_binds_moto_carries_the_override_and_keeps_state_in_a_volume(
     copied = [calls(c["source"], "directory")[-1]["path"] for c in calls(run, "withDirectory")]
     assert copied == ["terraform", "tests/infra/moto"]
     assert all(c["path"] == terraform.WORKDIR for c in calls(run, "withDirectory"))
-    volumes = {c["path"]: calls(c["cache"], "cacheVolume")[0]["key"]
-               for c in calls(run, "withMountedCache")}
+    volumes = {
+        c["path"]: calls(c["cache"], "cacheVolume")[0]["key"]
+        for c in calls(run, "withMountedCache")
+    }
     assert volumes[local.STATE_DIR] == local.STATE_VOLUME
     init, plan, apply, output = execs(run)[-4:]
     assert init[-1] == f"-backend-config=path={local.TERRAFORM_STATE}"
@@ -258,21 +272,31 @@ def test_deploy_local_runs_the_shared_chain_through_the_stand_ins(
     source: dagger.Directory, engine: dict[str, Any]
 ) -> None:
     summary = asyncio.run(
-        SentimentPipeline().deploy(
-            source, dag.host().directory(".").as_git(), "local", git_sha=SHA
-        )
+        SentimentPipeline().deploy(source, dag.host().directory(".").as_git(), "local", git_sha=SHA)
     )
 
     assert engine["order"] == [
-        "build", "size", "unit tests",
-        "terraform bootstrap", "register",  # publish (first deploy: ECR repository first)
-        "last-good", "terraform", "function-config",  # terraform apply, then what it applied
-        "smoke", "mark-good",
+        "build",
+        "size",
+        "unit tests",
+        "terraform bootstrap",
+        "register",  # publish (first deploy: ECR repository first)
+        "last-good",
+        "terraform",
+        "function-config",  # terraform apply, then what it applied
+        "smoke",
+        "mark-good",
     ]
     assert summary.startswith("deploy local: succeeded")
     stages, hint = summary.split("\nThe stand-ins")
     assert [line.split()[0] for line in stages.splitlines()[-6:]] == [
-        "build", "size", "test", "publish", "terraform", "smoke"]
+        "build",
+        "size",
+        "test",
+        "publish",
+        "terraform",
+        "smoke",
+    ]
     assert f"image            {REF}" in summary
     assert "api url          http://front:8000/" in summary
     assert "dagger call local-dashboard up --ports 8000:8000" in hint
@@ -292,7 +316,9 @@ def test_deploy_local_runs_the_shared_chain_through_the_stand_ins(
     (imported,) = calls(function, "import")
     (pull,) = [c for c in calls(imported["source"], "withExec")]
     assert pull["args"][-2:] == [
-        f"docker://registry:5000/sentiment-dashboard-local@{DIGEST}", "oci-archive:/image.tar"]
+        f"docker://registry:5000/sentiment-dashboard-local@{DIGEST}",
+        "oci-archive:/image.tar",
+    ]
     assert env_of(function)["DATABASE_TABLE"] == "sentiment-dashboard-local-items"
     assert len(engine["started"]) >= 2  # moto and the registry, kept up for the whole chain
 

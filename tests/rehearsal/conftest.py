@@ -64,8 +64,11 @@ def make_steps(
     def make(context: Path = repo_root, **overrides: Any) -> DockerSteps:
         settings: dict[str, Any] = {"smoke_budget": SMOKE_BUDGET_S, **overrides}
         steps = DockerSteps(
-            environment=local_env, context=context, base_image=lambda_base,
-            tag=f"sentiment-dashboard/rehearsal:pytest-{uuid.uuid4().hex[:10]}", git_sha=GIT_SHA,
+            environment=local_env,
+            context=context,
+            base_image=lambda_base,
+            tag=f"sentiment-dashboard/rehearsal:pytest-{uuid.uuid4().hex[:10]}",
+            git_sha=GIT_SHA,
             **settings,
         )
         made.append(steps)

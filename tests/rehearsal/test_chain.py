@@ -64,9 +64,12 @@ def test_the_e2e_suite_passes_against_the_front(
         "E2E_EXPECTED_ENVIRONMENT": "local",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/e2e", "-q",
-         "-p", "no:cacheprovider"],
-        cwd=repo_root, env=env, capture_output=True, text=True, timeout=E2E_TIMEOUT_S,
+        [sys.executable, "-m", "pytest", "tests/e2e", "-q", "-p", "no:cacheprovider"],
+        cwd=repo_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=E2E_TIMEOUT_S,
         check=False,
     )
 

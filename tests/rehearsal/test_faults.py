@@ -49,8 +49,9 @@ def test_registry_throttling_is_retried_with_backoff_and_the_push_succeeds(
     deployed: Deployed, local_env: LocalEnvironment, make_steps: Callable[..., DockerSteps]
 ) -> None:
     with FaultyProxy(local_env.state.registry_port, throttle=THROTTLED_PUSHES) as proxy:
-        steps = make_steps(push_address=f"127.0.0.1:{proxy.port}",
-                           policy=RetryPolicy(base_delay=1.0))
+        steps = make_steps(
+            push_address=f"127.0.0.1:{proxy.port}", policy=RetryPolicy(base_delay=1.0)
+        )
         summary = run_deploy(steps)
 
     assert summary.ok
@@ -68,8 +69,11 @@ def test_registry_throttling_is_retried_with_backoff_and_the_push_succeeds(
 
 
 def test_a_broken_build_stops_at_build_and_terraform_never_runs(
-    deployed: Deployed, local_env: LocalEnvironment, make_steps: Callable[..., DockerSteps],
-    repo_root: Path, tmp_path: Path,
+    deployed: Deployed,
+    local_env: LocalEnvironment,
+    make_steps: Callable[..., DockerSteps],
+    repo_root: Path,
+    tmp_path: Path,
 ) -> None:
     def missing_dependency(context: Path) -> None:
         lock = context / "service" / "requirements.txt"
@@ -110,8 +114,11 @@ def test_an_image_over_the_size_limit_stops_before_the_push(
 
 
 def test_a_red_smoke_names_the_last_good_image_and_rollback_restores_it(
-    deployed: Deployed, local_env: LocalEnvironment, make_steps: Callable[..., DockerSteps],
-    repo_root: Path, tmp_path: Path,
+    deployed: Deployed,
+    local_env: LocalEnvironment,
+    make_steps: Callable[..., DockerSteps],
+    repo_root: Path,
+    tmp_path: Path,
 ) -> None:
     def wrong_handler(context: Path) -> None:
         dockerfile = context / "service" / "Dockerfile"
@@ -119,8 +126,9 @@ def test_a_red_smoke_names_the_last_good_image_and_rollback_restores_it(
 
     good = asyncio.run(make_steps().last_good())
     assert good is not None
-    steps = make_steps(context=broken_context(repo_root, tmp_path, wrong_handler),
-                       smoke_budget=FAST_SMOKE_BUDGET_S)
+    steps = make_steps(
+        context=broken_context(repo_root, tmp_path, wrong_handler), smoke_budget=FAST_SMOKE_BUDGET_S
+    )
 
     with pytest.raises(StageFailed) as failed:
         run_deploy(steps)

@@ -174,8 +174,15 @@ def build_image(
     dockerfile: str = DOCKERFILE,
 ) -> Build:
     """docker build of the service Dockerfile for linux/amd64; the CA bundle only as a secret."""
-    args = build_args_for(context, tag, base_image, target=target, build_args=build_args,
-                          no_cache=no_cache, dockerfile=dockerfile)
+    args = build_args_for(
+        context,
+        tag,
+        base_image,
+        target=target,
+        build_args=build_args,
+        no_cache=no_cache,
+        dockerfile=dockerfile,
+    )
     started = time.perf_counter()
     docker(*args, env={"DOCKER_BUILDKIT": "1"}, timeout=1800)
     return Build(tag=tag, seconds=time.perf_counter() - started)

@@ -21,7 +21,11 @@ EVENTS = Path(__file__).parent / "events"
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 API_KEY = "unit-test-key-0123456789"
 ORIGIN = "https://dashboard.example.com"
-TABLES = {"items": schema.ITEMS_TABLE, "users": schema.PK_SK_TABLE, "timeseries": schema.PK_SK_TABLE}
+TABLES = {
+    "items": schema.ITEMS_TABLE,
+    "users": schema.PK_SK_TABLE,
+    "timeseries": schema.PK_SK_TABLE,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -81,8 +85,14 @@ def anonymous(moto: None, settings: Settings) -> TestClient:
     return make_client(settings)
 
 
-def put_article(minutes_ago: int, sentiment: str, score: float, tag: str,
-                status: str = "analyzed", source: str | None = None) -> None:
+def put_article(
+    minutes_ago: int,
+    sentiment: str,
+    score: float,
+    tag: str,
+    status: str = "analyzed",
+    source: str | None = None,
+) -> None:
     moment = NOW - timedelta(minutes=minutes_ago)
     item = {
         "source_id": source or f"news#{tag}-{minutes_ago}",
@@ -107,11 +117,17 @@ def put_candles(ticker: str, resolution: str, days_ago: list[int], base: float =
     for offset in days_ago:
         moment = (NOW - timedelta(days=offset)).replace(hour=14, minute=30, second=0)
         price = Decimal(str(base + offset))
-        table.put_item(Item={
-            "PK": f"{ticker}#{resolution}", "SK": timeutil.to_key(moment),
-            "open": price, "high": price + 2, "low": price - 2, "close": price + 1,
-            "volume": 1000 + offset,
-        })
+        table.put_item(
+            Item={
+                "PK": f"{ticker}#{resolution}",
+                "SK": timeutil.to_key(moment),
+                "open": price,
+                "high": price + 2,
+                "low": price - 2,
+                "close": price + 1,
+                "volume": 1000 + offset,
+            }
+        )
 
 
 def event(name: str) -> dict[str, Any]:

@@ -59,27 +59,35 @@ def test_no_key_configured_in_local_or_dev_is_open(moto: None, environment: str)
 
 def test_key_from_secrets_manager_plain_string(moto: None) -> None:
     arn = boto3.client("secretsmanager").create_secret(
-        Name="dashboard/api-key", SecretString="from-the-secret")["ARN"]
-    client = make_client(Settings(database_table="items", environment="prod",
-                                  api_key_secret_arn=arn))
+        Name="dashboard/api-key", SecretString="from-the-secret"
+    )["ARN"]
+    client = make_client(
+        Settings(database_table="items", environment="prod", api_key_secret_arn=arn)
+    )
 
-    assert client.get(PROTECTED, headers={"Authorization": "Bearer from-the-secret"}).status_code == 200
+    assert (
+        client.get(PROTECTED, headers={"Authorization": "Bearer from-the-secret"}).status_code
+        == 200
+    )
     assert client.get(PROTECTED, headers={"Authorization": "Bearer other"}).status_code == 401
 
 
 def test_key_from_secrets_manager_json_document(moto: None) -> None:
     arn = boto3.client("secretsmanager").create_secret(
-        Name="dashboard/api-key-json", SecretString='{"api_key": "json-key"}')["ARN"]
-    client = make_client(Settings(database_table="items", environment="prod",
-                                  api_key_secret_arn=arn))
+        Name="dashboard/api-key-json", SecretString='{"api_key": "json-key"}'
+    )["ARN"]
+    client = make_client(
+        Settings(database_table="items", environment="prod", api_key_secret_arn=arn)
+    )
 
     assert client.get(PROTECTED, headers={"Authorization": "Bearer json-key"}).status_code == 200
 
 
 def test_unreadable_secret_is_503_not_500(moto: None) -> None:
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf"
-    client = make_client(Settings(database_table="items", environment="prod",
-                                  api_key_secret_arn=arn))
+    client = make_client(
+        Settings(database_table="items", environment="prod", api_key_secret_arn=arn)
+    )
 
     response = client.get(PROTECTED, headers={"Authorization": "Bearer anything"})
 

@@ -97,8 +97,9 @@ def test_deleting_twice_is_404_and_keeps_the_count(client: TestClient) -> None:
         ({"surprise": 1}, "surprise"),
     ],
 )
-def test_invalid_configuration_is_422_naming_the_field(client: TestClient, body: dict,
-                                                        field: str) -> None:
+def test_invalid_configuration_is_422_naming_the_field(
+    client: TestClient, body: dict, field: str
+) -> None:
     response = client.post(CONFIGS, json={**VALID, **body})
 
     assert response.status_code == 422
@@ -111,8 +112,9 @@ def test_missing_name_is_422(client: TestClient) -> None:
 
 
 def test_malformed_json_is_422(client: TestClient) -> None:
-    response = client.post(CONFIGS, content=b'{"name": "x",', headers={
-        "Content-Type": "application/json"})
+    response = client.post(
+        CONFIGS, content=b'{"name": "x",', headers={"Content-Type": "application/json"}
+    )
 
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "json_invalid"
@@ -130,7 +132,8 @@ def test_patch_with_nothing_or_null_is_422_and_keeps_the_config(client: TestClie
 
     assert client.patch(path, json={}).status_code == 422
     assert client.patch(path, json={"name": None}).json()["detail"][0]["msg"] == (
-        "fields cannot be null: name")
+        "fields cannot be null: name"
+    )
     assert client.patch(path, json={"tickers": ["BAD1"]}).status_code == 422
     assert client.get(path).json() == config
 
@@ -148,8 +151,9 @@ def test_malformed_configuration_id_is_422(client: TestClient) -> None:
 
 def _throttle_next_call(operation: str) -> Stubber:
     stubber = Stubber(aws.client("dynamodb"))
-    stubber.add_client_error(operation, service_error_code="ProvisionedThroughputExceededException",
-                             http_status_code=400)
+    stubber.add_client_error(
+        operation, service_error_code="ProvisionedThroughputExceededException", http_status_code=400
+    )
     stubber.activate()
     return stubber
 
@@ -180,7 +184,8 @@ def test_throttled_list_is_429(client: TestClient) -> None:
 def test_throttling_inside_a_transaction_is_429(client: TestClient) -> None:
     stubber = Stubber(aws.client("dynamodb"))
     stubber.add_client_error(
-        "transact_write_items", service_error_code="TransactionCanceledException",
+        "transact_write_items",
+        service_error_code="TransactionCanceledException",
         http_status_code=400,
         response_meta={},
         modeled_fields={"CancellationReasons": [{"Code": "ThrottlingError"}, {"Code": "None"}]},

@@ -92,8 +92,14 @@ def test_unknown_path_through_the_handler_is_404(lambda_env: None) -> None:
 
 
 def _run_in_fresh_interpreter(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], cwd=SERVICE_DIR, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=SERVICE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_import_with_no_configuration_at_all_succeeds_and_health_says_503() -> None:
@@ -113,8 +119,12 @@ def test_import_with_no_configuration_at_all_succeeds_and_health_says_503() -> N
 
 
 def test_import_makes_no_aws_client_and_does_not_import_boto3() -> None:
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(SERVICE_DIR),
-           "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "DATABASE_TABLE": "items"}
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(SERVICE_DIR),
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "DATABASE_TABLE": "items",
+    }
     script = "import sys, handler; print('boto3' in sys.modules, 'botocore' in sys.modules)"
 
     result = _run_in_fresh_interpreter(script, env)

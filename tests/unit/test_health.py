@@ -11,7 +11,10 @@ def test_health_is_200_with_table_environment_and_version(anonymous: TestClient)
 
     assert response.status_code == 200
     assert response.json() == {
-        "status": "healthy", "table": "items", "environment": "test", "version": __version__,
+        "status": "healthy",
+        "table": "items",
+        "environment": "test",
+        "version": __version__,
     }
 
 
@@ -34,7 +37,9 @@ def test_health_is_503_when_the_table_setting_is_missing(moto: None) -> None:
 
     assert response.status_code == 503
     assert response.json() == {
-        "status": "unhealthy", "error": "DATABASE_TABLE is not set", "table": None,
+        "status": "unhealthy",
+        "error": "DATABASE_TABLE is not set",
+        "table": None,
     }
 
 

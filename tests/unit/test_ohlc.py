@@ -23,8 +23,14 @@ def test_daily_candles_in_range(client: TestClient) -> None:
     assert body["fallback_message"] is None
     assert body["count"] == 3
     assert [c["date"] for c in body["candles"]] == ["2026-11-17", "2026-11-18", "2026-11-19"]
-    assert body["candles"][0] == {"date": "2026-11-17", "open": 103, "high": 105, "low": 101,
-                                  "close": 104, "volume": 1003}
+    assert body["candles"][0] == {
+        "date": "2026-11-17",
+        "open": 103,
+        "high": 105,
+        "low": 101,
+        "close": 104,
+        "volume": 1003,
+    }
     assert (body["start_date"], body["end_date"]) == ("2026-10-21", "2026-11-20")
 
 
@@ -46,15 +52,19 @@ def test_empty_intraday_falls_back_to_daily_with_a_message(client: TestClient) -
     assert body["resolution"] == "D"
     assert body["resolution_fallback"] is True
     assert body["fallback_message"] == (
-        "No 15-minute data for MSFT over 1W; showing daily candles instead.")
+        "No 15-minute data for MSFT over 1W; showing daily candles instead."
+    )
     assert body["count"] == 2
 
 
 def test_candles_from_the_s3_cache_when_the_table_has_none(client: TestClient) -> None:
-    candles = [{"date": "2026-11-19", "open": 10, "high": 12, "low": 9, "close": 11, "volume": 5},
-               {"date": "2025-01-01", "open": 1, "high": 1, "low": 1, "close": 1, "volume": 1}]
-    boto3.client("s3").put_object(Bucket="ticker-cache", Key="ohlc/TSLA/D.json",
-                                  Body=json.dumps(candles).encode())
+    candles = [
+        {"date": "2026-11-19", "open": 10, "high": 12, "low": 9, "close": 11, "volume": 5},
+        {"date": "2025-01-01", "open": 1, "high": 1, "low": 1, "close": 1, "volume": 1},
+    ]
+    boto3.client("s3").put_object(
+        Bucket="ticker-cache", Key="ohlc/TSLA/D.json", Body=json.dumps(candles).encode()
+    )
 
     body = client.get(OHLC.format("TSLA"), params={"range": "1M"}).json()
 

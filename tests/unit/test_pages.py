@@ -52,9 +52,14 @@ def test_cors_allows_the_configured_origin(anonymous: TestClient) -> None:
 
 
 def test_cors_preflight_for_the_api(anonymous: TestClient) -> None:
-    response = anonymous.options("/api/v2/metrics", headers={
-        "Origin": ORIGIN, "Access-Control-Request-Method": "GET",
-        "Access-Control-Request-Headers": "authorization"})
+    response = anonymous.options(
+        "/api/v2/metrics",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
 
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == ORIGIN

@@ -20,8 +20,13 @@ def test_metrics_counts_analyzed_items_in_the_window(articles: TestClient) -> No
     assert response.status_code == 200
     body = response.json()
     assert body["hours"] == 24
-    assert body["counts"] == {"total": 3, "positive": 1, "neutral": 1, "negative": 1,
-                              "average_score": pytest.approx(0.0667, abs=1e-4)}
+    assert body["counts"] == {
+        "total": 3,
+        "positive": 1,
+        "neutral": 1,
+        "negative": 1,
+        "average_score": pytest.approx(0.0667, abs=1e-4),
+    }
     assert body["top_tags"] == {"tech": 2, "markets": 1}
 
 
@@ -47,8 +52,10 @@ def test_sentiment_by_tag_in_the_default_window(articles: TestClient) -> None:
 
 
 def test_sentiment_with_explicit_window(articles: TestClient) -> None:
-    response = articles.get("/api/v2/sentiment", params={
-        "tags": "markets", "start": "2026-11-18T00:00:00Z", "end": "2026-11-20T15:30:00Z"})
+    response = articles.get(
+        "/api/v2/sentiment",
+        params={"tags": "markets", "start": "2026-11-18T00:00:00Z", "end": "2026-11-20T15:30:00Z"},
+    )
 
     assert response.status_code == 200
     assert response.json()["tags"][0]["counts"]["total"] == 2
@@ -70,12 +77,15 @@ def test_sentiment_with_invalid_tags_is_422_with_a_message(client: TestClient, t
 
 
 def test_sentiment_with_start_after_end_is_422(client: TestClient) -> None:
-    response = client.get("/api/v2/sentiment", params={
-        "tags": "tech", "start": "2026-11-20T00:00:00Z", "end": "2026-11-19T00:00:00Z"})
+    response = client.get(
+        "/api/v2/sentiment",
+        params={"tags": "tech", "start": "2026-11-20T00:00:00Z", "end": "2026-11-19T00:00:00Z"},
+    )
 
     assert response.status_code == 422
     assert response.json()["detail"] == [
-        {"type": "value_error", "loc": ["query", "start"], "msg": "start must be before end"}]
+        {"type": "value_error", "loc": ["query", "start"], "msg": "start must be before end"}
+    ]
 
 
 def test_sentiment_with_unparseable_date_is_422(client: TestClient) -> None:

@@ -11,16 +11,28 @@ def test_settings_from_an_empty_environment_never_raise() -> None:
 
 
 def test_settings_read_every_variable() -> None:
-    settings = Settings.from_environ({
-        "DATABASE_TABLE": "items", "USERS_TABLE": "users", "TIMESERIES_TABLE": "ts",
-        "TICKER_CACHE_BUCKET": "bucket", "ENVIRONMENT": "Local", "API_KEY": "k",
-        "DASHBOARD_API_KEY_SECRET_ARN": "arn:x", "CORS_ORIGINS": "https://a.example/, ,https://b",
-    })
+    settings = Settings.from_environ(
+        {
+            "DATABASE_TABLE": "items",
+            "USERS_TABLE": "users",
+            "TIMESERIES_TABLE": "ts",
+            "TICKER_CACHE_BUCKET": "bucket",
+            "ENVIRONMENT": "Local",
+            "API_KEY": "k",
+            "DASHBOARD_API_KEY_SECRET_ARN": "arn:x",
+            "CORS_ORIGINS": "https://a.example/, ,https://b",
+        }
+    )
 
     assert settings == Settings(
-        database_table="items", users_table="users", timeseries_table="ts",
-        ticker_cache_bucket="bucket", environment="local", api_key="k",
-        api_key_secret_arn="arn:x", cors_origins=("https://a.example", "https://b"),
+        database_table="items",
+        users_table="users",
+        timeseries_table="ts",
+        ticker_cache_bucket="bucket",
+        environment="local",
+        api_key="k",
+        api_key_secret_arn="arn:x",
+        cors_origins=("https://a.example", "https://b"),
     )
     assert settings.open_without_key
 

@@ -112,7 +112,9 @@ async def _smoke_and_mark(
     try:
         await steps.smoke(outputs)
     except Exception as error:
-        raise UnhealthyDeploy(_unhealthy_message(error, image_ref, previous, rollback_hint)) from error
+        raise UnhealthyDeploy(
+            _unhealthy_message(error, image_ref, previous, rollback_hint)
+        ) from error
     await steps.mark_good(image_ref)
 
 

@@ -80,7 +80,9 @@ def last_good(ecr: Any, repository: str, env_name: str) -> str | None:
         details = ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])
     except ecr.exceptions.ImageNotFoundException:
         return None
-    uri = ecr.describe_repositories(repositoryNames=[repository])["repositories"][0]["repositoryUri"]
+    uri = ecr.describe_repositories(repositoryNames=[repository])["repositories"][0][
+        "repositoryUri"
+    ]
     return f"{uri}@{details['imageDetails'][0]['imageDigest']}"
 
 
@@ -98,8 +100,11 @@ def mark_good(ecr: Any, repository: str, env_name: str, image_ref: str) -> None:
     if not found:
         msg = f"{image_ref} is not in ECR repository {repository}: nothing to mark as deployed"
         raise LookupError(msg)
-    extra = {"imageManifestMediaType": found[0]["imageManifestMediaType"]} if found[0].get(
-        "imageManifestMediaType") else {}
+    extra = (
+        {"imageManifestMediaType": found[0]["imageManifestMediaType"]}
+        if found[0].get("imageManifestMediaType")
+        else {}
+    )
     try:
         ecr.put_image(
             repositoryName=repository,

@@ -9,21 +9,30 @@ from fastapi import APIRouter, Path, Response, status
 from dashboard.deps import UserId, UsersTable
 from dashboard.errors import InvalidRequestError
 from dashboard.models import (
-    Configuration, ConfigurationCreate, ConfigurationList, ConfigurationPatch, Error,
+    Configuration,
+    ConfigurationCreate,
+    ConfigurationList,
+    ConfigurationPatch,
+    Error,
 )
 from dashboard.storage import configurations as store
 
 router = APIRouter(prefix="/api/v2/configurations", tags=["configurations"])
 NOT_FOUND: dict[int | str, dict[str, object]] = {
-    404: {"model": Error, "description": "No such configuration for this user"}}
+    404: {"model": Error, "description": "No such configuration for this user"}
+}
 
 ConfigId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The configuration's id.")]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED,
-             responses={409: {"model": Error, "description": "Configuration limit reached"}})
-def create_configuration(body: ConfigurationCreate, table: UsersTable,
-                         user_id: UserId) -> Configuration:
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"model": Error, "description": "Configuration limit reached"}},
+)
+def create_configuration(
+    body: ConfigurationCreate, table: UsersTable, user_id: UserId
+) -> Configuration:
     """Save a new configuration (at most two per user)."""
     return Configuration(**store.create(table, user_id, body.model_dump()))
 
@@ -42,16 +51,16 @@ def get_configuration(config_id: ConfigId, table: UsersTable, user_id: UserId) -
 
 
 @router.patch("/{config_id}", responses=NOT_FOUND)
-def update_configuration(config_id: ConfigId, body: ConfigurationPatch, table: UsersTable,
-                         user_id: UserId) -> Configuration:
+def update_configuration(
+    config_id: ConfigId, body: ConfigurationPatch, table: UsersTable, user_id: UserId
+) -> Configuration:
     """Change some fields of a saved configuration."""
     changes = body.model_dump(exclude_unset=True)
     if not changes:
         raise InvalidRequestError("nothing to update: send at least one field", ("body",))
     nulls = sorted(name for name, value in changes.items() if value is None)
     if nulls:
-        raise InvalidRequestError(f"fields cannot be null: {', '.join(nulls)}",
-                                  ("body", nulls[0]))
+        raise InvalidRequestError(f"fields cannot be null: {', '.join(nulls)}", ("body", nulls[0]))
     return Configuration(**store.update(table, user_id, config_id, changes))
 
 

@@ -30,8 +30,9 @@ def health(settings: CurrentSettings) -> Health | JSONResponse:
         aws.client("dynamodb").describe_table(TableName=table)
     except Exception as error:  # any failure is a health answer, never a 500
         return _unhealthy(_describe(error), table)
-    return Health(status="healthy", table=table, environment=settings.environment,
-                  version=__version__)
+    return Health(
+        status="healthy", table=table, environment=settings.environment, version=__version__
+    )
 
 
 def _unhealthy(error: str, table: str | None) -> JSONResponse:

@@ -18,12 +18,19 @@ router = APIRouter(prefix="/api/v2/tickers", tags=["prices"])
 Range = Literal["1W", "1M", "3M", "6M", "1Y"]
 Resolution = Literal["1", "5", "15", "30", "60", "D"]
 RANGE_DAYS: dict[str, int] = {"1W": 7, "1M": 30, "3M": 90, "6M": 180, "1Y": 365}
-LABELS = {"1": "1-minute", "5": "5-minute", "15": "15-minute", "30": "30-minute",
-          "60": "hourly", "D": "daily"}
+LABELS = {
+    "1": "1-minute",
+    "5": "5-minute",
+    "15": "15-minute",
+    "30": "30-minute",
+    "60": "hourly",
+    "D": "daily",
+}
 
 
-def _load(settings: Settings, ticker: str, resolution: str, start: datetime,
-          end: datetime) -> list[dict[str, Any]]:
+def _load(
+    settings: Settings, ticker: str, resolution: str, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
     if settings.timeseries_table is None and settings.ticker_cache_bucket is None:
         raise NotConfiguredError("neither TIMESERIES_TABLE nor TICKER_CACHE_BUCKET is set")
     candles: list[dict[str, Any]] = []
@@ -34,8 +41,10 @@ def _load(settings: Settings, ticker: str, resolution: str, start: datetime,
     return candles
 
 
-@router.get("/{ticker}/ohlc",
-            responses={404: {"model": Error, "description": "No price data for the ticker"}})
+@router.get(
+    "/{ticker}/ohlc",
+    responses={404: {"model": Error, "description": "No price data for the ticker"}},
+)
 def ohlc(
     settings: CurrentSettings,
     now: Now,
@@ -51,8 +60,10 @@ def ohlc(
     if not candles and resolution != "D":
         candles = _load(settings, ticker, "D", start, now)
         served = "D"
-        message = (f"No {LABELS[resolution]} data for {ticker} over {range_}; "
-                   "showing daily candles instead.")
+        message = (
+            f"No {LABELS[resolution]} data for {ticker} over {range_}; "
+            "showing daily candles instead."
+        )
     if not candles:
         raise NotFoundError(f"no price data for {ticker} over {range_}")
     return Ohlc(

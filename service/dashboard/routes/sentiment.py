@@ -13,7 +13,13 @@ from dashboard import timeutil
 from dashboard.deps import ItemsTable, Now
 from dashboard.errors import InvalidRequestError
 from dashboard.models import (
-    Articles, Metrics, Sentiment, SentimentByTag, SentimentCounts, TagSentiment, Trends,
+    Articles,
+    Metrics,
+    Sentiment,
+    SentimentByTag,
+    SentimentCounts,
+    TagSentiment,
+    Trends,
 )
 from dashboard.storage import items
 
@@ -27,19 +33,24 @@ Hours = Annotated[int, Query(ge=1, le=168, description="How many hours back to l
 
 def _tag(value: str, field: str) -> str:
     if not TAG.match(value):
-        raise InvalidRequestError(f"invalid tag {value!r}: use 1-50 letters, digits, '-' or '_'",
-                                  ("query", field))
+        raise InvalidRequestError(
+            f"invalid tag {value!r}: use 1-50 letters, digits, '-' or '_'", ("query", field)
+        )
     return value.lower()
 
 
 def _tags(raw: str) -> list[str]:
-    tags = list(dict.fromkeys(_tag(part.strip(), "tags") for part in raw.split(",") if part.strip()))
+    tags = list(
+        dict.fromkeys(_tag(part.strip(), "tags") for part in raw.split(",") if part.strip())
+    )
     if not tags:
-        raise InvalidRequestError("tags must name at least one tag, e.g. tags=tech,markets",
-                                  ("query", "tags"))
+        raise InvalidRequestError(
+            "tags must name at least one tag, e.g. tags=tech,markets", ("query", "tags")
+        )
     if len(tags) > MAX_TAGS:
-        raise InvalidRequestError(f"at most {MAX_TAGS} tags per request, got {len(tags)}",
-                                  ("query", "tags"))
+        raise InvalidRequestError(
+            f"at most {MAX_TAGS} tags per request, got {len(tags)}", ("query", "tags")
+        )
     return tags
 
 
@@ -53,8 +64,12 @@ def metrics(table: ItemsTable, now: Now, hours: Hours = 24) -> Metrics:
     since = now - timedelta(hours=hours)
     found = items.analyzed(table, since, now)
     top = Counter(item["tag"] for item in found if item.get("tag")).most_common(10)
-    return Metrics(hours=hours, since=timeutil.to_key(since),
-                   counts=SentimentCounts(**items.counts(found)), top_tags=dict(top))
+    return Metrics(
+        hours=hours,
+        since=timeutil.to_key(since),
+        counts=SentimentCounts(**items.counts(found)),
+        top_tags=dict(top),
+    )
 
 
 @router.get("/sentiment")
@@ -72,15 +87,19 @@ def sentiment_by_tag(
     if start_at >= end_at:
         raise InvalidRequestError("start must be before end", ("query", "start"))
     if end_at - start_at > MAX_WINDOW:
-        raise InvalidRequestError(f"the window may span at most {MAX_WINDOW.days} days",
-                                  ("query", "start"))
+        raise InvalidRequestError(
+            f"the window may span at most {MAX_WINDOW.days} days", ("query", "start")
+        )
     per_tag = [
-        TagSentiment(tag=tag, counts=SentimentCounts(**items.counts(
-            items.by_tag(table, tag, start_at, end_at))))
+        TagSentiment(
+            tag=tag,
+            counts=SentimentCounts(**items.counts(items.by_tag(table, tag, start_at, end_at))),
+        )
         for tag in wanted
     ]
-    return SentimentByTag(start=timeutil.to_key(start_at), end=timeutil.to_key(end_at),
-                          tags=per_tag)
+    return SentimentByTag(
+        start=timeutil.to_key(start_at), end=timeutil.to_key(end_at), tags=per_tag
+    )
 
 
 @router.get("/trends")

@@ -14,8 +14,16 @@ ANALYZED = "analyzed"
 SCAN_LIMIT = 5000
 
 
-def _in_range(table: str, index: str, key: str, value: str, start: datetime, end: datetime,
-              limit: int = SCAN_LIMIT, newest_first: bool = False) -> Iterator[dict[str, Any]]:
+def _in_range(
+    table: str,
+    index: str,
+    key: str,
+    value: str,
+    start: datetime,
+    end: datetime,
+    limit: int = SCAN_LIMIT,
+    newest_first: bool = False,
+) -> Iterator[dict[str, Any]]:
     return query(
         f"query {table}.{index}",
         limit=limit,
@@ -40,12 +48,15 @@ def by_tag(table: str, tag: str, start: datetime, end: datetime) -> list[dict[st
     return list(_in_range(table, schema.BY_TAG, "tag", tag, start, end))
 
 
-def recent(table: str, start: datetime, end: datetime, limit: int,
-           sentiment: str | None = None) -> list[dict[str, Any]]:
+def recent(
+    table: str, start: datetime, end: datetime, limit: int, sentiment: str | None = None
+) -> list[dict[str, Any]]:
     if sentiment is None:
         found = _in_range(table, schema.BY_STATUS, "status", ANALYZED, start, end, limit, True)
     else:
-        found = _in_range(table, schema.BY_SENTIMENT, "sentiment", sentiment, start, end, limit, True)
+        found = _in_range(
+            table, schema.BY_SENTIMENT, "sentiment", sentiment, start, end, limit, True
+        )
     return list(found)
 
 

@@ -29,8 +29,9 @@ def _candle(raw: dict[str, Any], moment: str, daily: bool) -> dict[str, Any]:
     return candle
 
 
-def from_table(table: str, ticker: str, resolution: str, start: datetime,
-               end: datetime) -> list[dict[str, Any]]:
+def from_table(
+    table: str, ticker: str, resolution: str, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
     items = query(
         f"read {ticker} candles",
         limit=MAX_CANDLES,
@@ -45,8 +46,9 @@ def from_table(table: str, ticker: str, resolution: str, start: datetime,
     return [_candle(item, item["SK"], resolution == "D") for item in items]
 
 
-def from_cache(bucket: str, ticker: str, resolution: str, start: datetime,
-               end: datetime) -> list[dict[str, Any]]:
+def from_cache(
+    bucket: str, ticker: str, resolution: str, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
     try:
         with aws.storage_errors(f"read {ticker} cache"):
             body = aws.client("s3").get_object(Bucket=bucket, Key=cache_key(ticker, resolution))
