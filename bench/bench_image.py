@@ -26,8 +26,8 @@ sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "ci" / "src")]
 
 import boto3  # noqa: E402
 
-from sentiment_pipeline import image_checks  # noqa: E402
 from bench.report import write_section  # noqa: E402
+from sentiment_pipeline import image_checks  # noqa: E402
 from tests.support import docker  # noqa: E402
 from tests.support.moto_server import running_moto_server  # noqa: E402
 

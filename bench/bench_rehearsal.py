@@ -24,6 +24,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "ci" / "src"), str(REPO_ROOT / "service")]
 
+from bench.report import write_section  # noqa: E402
 from devtools.rehearsal import function_runner  # noqa: E402
 from devtools.rehearsal.environment import LocalEnvironment  # noqa: E402
 from devtools.rehearsal.machine import machine_lock  # noqa: E402
@@ -31,7 +32,6 @@ from devtools.rehearsal.rehearse import git_sha  # noqa: E402
 from devtools.rehearsal.steps import ROLLBACK_HINT, DockerSteps  # noqa: E402
 from sentiment_pipeline import deploy as chain  # noqa: E402
 from sentiment_pipeline.stages import Summary  # noqa: E402
-from bench.report import write_section  # noqa: E402
 from tests.support import docker  # noqa: E402
 
 

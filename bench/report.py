@@ -1,4 +1,4 @@
-"""docs/benchmarks.md: each benchmark owns one section between its markers and rewrites only that."""
+"""docs/benchmarks.md: each benchmark owns one section between its markers, rewrites only that."""
 
 from __future__ import annotations
 

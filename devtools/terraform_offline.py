@@ -122,7 +122,8 @@ class Terraform:
         if result.returncode not in ok:
             raise TerraformError(
                 f"`terraform {' '.join(args)}` in {self.workdir} exited {result.returncode} "
-                f"(expected {ok}).\nstderr:\n{result.stderr[-4000:]}\nstdout:\n{result.stdout[-4000:]}"
+                f"(expected {ok}).\nstderr:\n{result.stderr[-4000:]}"
+                f"\nstdout:\n{result.stdout[-4000:]}"
             )
         return result
 
@@ -138,7 +139,7 @@ class Terraform:
 
 
 def base_env(cli_config: Path, home: Path) -> dict[str, str]:
-    """A closed environment: nothing from the caller's AWS profile or Terraform settings leaks in."""
+    """A closed environment: nothing of the caller's AWS profile or Terraform settings leaks in."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(home),

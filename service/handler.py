@@ -16,7 +16,7 @@ def _event_loop() -> asyncio.AbstractEventLoop:
     # Mangum 0.19 runs each request on asyncio.get_event_loop(), which raises once anything in
     # the process has called asyncio.run() (and is deprecated without a loop): give it one,
     # reused across invocations.
-    global _loop
+    global _loop  # noqa: PLW0603 - one loop per process is the point (see above)
     if _loop is None or _loop.is_closed():
         _loop = asyncio.new_event_loop()
     asyncio.set_event_loop(_loop)

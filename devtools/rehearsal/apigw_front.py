@@ -19,7 +19,6 @@ import argparse
 import base64
 import http.server
 import json
-import socket
 import threading
 import time
 import urllib.error
@@ -170,7 +169,7 @@ class FrontHandler(http.server.BaseHTTPRequestHandler):
     invoke_lock: threading.Lock
     quiet: bool = True
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         if not self.quiet:
             super().log_message(format, *args)
 
@@ -186,7 +185,7 @@ class FrontHandler(http.server.BaseHTTPRequestHandler):
         except InvokeFailed as error:
             self.log_error("invoke failed: %s", error)
             status, headers, payload = self._json(*INTERNAL_ERROR)
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             status, headers, payload = self._json(*TIMED_OUT)
         self.log_request(status)
         self.send_response_only(status)

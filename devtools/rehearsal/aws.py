@@ -16,7 +16,7 @@ API_KEY_SECRET: Final = "sentiment-dashboard-local/api-key"
 
 @dataclass(frozen=True)
 class Moto:
-    """boto3 sessions' `client`/`resource` pointed at one moto server (what devtools.demo_data uses)."""
+    """boto3 `client`/`resource` pointed at one moto server (what devtools.demo_data uses)."""
 
     endpoint: str
 

@@ -57,7 +57,7 @@ class _Proxy(http.server.BaseHTTPRequestHandler):
     upstream: tuple[str, int]
     counts: Counts
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def _body(self) -> bytes:

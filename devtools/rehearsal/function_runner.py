@@ -2,7 +2,8 @@
 
 The function's configuration is read back from moto's Lambda API (ImageUri and environment: what
 Terraform applied), the ECR reference is mapped to the local registry that holds the image, and the
-image runs with its own entrypoint (the base's runtime interface emulator: invoke endpoint on :8080).
+image runs with its own entrypoint (the base's runtime interface emulator: invoke endpoint on
+:8080).
 Host networking lets the function reach moto on loopback; the emulator's fixed ports (8080, 9001)
 are then the host's, so one such container runs per machine (the lock of tests/support/docker.py).
 """

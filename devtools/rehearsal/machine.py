@@ -17,7 +17,7 @@ POLL_INTERVAL_S: Final = 0.05
 @contextlib.contextmanager
 def machine_lock(name: str) -> Iterator[None]:
     """A lock shared by every process on this machine (parallel sessions, benchmarks, the CLI)."""
-    with open(LOCK_DIR / f"sentiment-dashboard-{name}.lock", "w") as handle:
+    with (LOCK_DIR / f"sentiment-dashboard-{name}.lock").open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

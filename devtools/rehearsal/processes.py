@@ -6,6 +6,7 @@ running (`deploy --detach`) and a later one (`rollback`, `down`) can stop them b
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -61,17 +62,13 @@ class Background:
 
 def _signal_group(pid: int, signum: int) -> None:
     # start() made each process the leader of its own session: its group id is its pid.
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signum)
-    except ProcessLookupError:
-        pass
 
 
 def _reap(pid: int) -> None:
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def _is_zombie(pid: int) -> bool:

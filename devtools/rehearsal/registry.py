@@ -1,5 +1,6 @@
 """A real OCI registry on loopback standing in for ECR's registry: Debian's `docker-registry`
-(distribution 2.8), storage in a directory, no TLS (Docker and skopeo accept 127.0.0.1 as insecure)."""
+(distribution 2.8), storage in a directory, no TLS (Docker and skopeo accept 127.0.0.1 as
+insecure)."""
 
 from __future__ import annotations
 

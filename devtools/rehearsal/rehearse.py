@@ -1,18 +1,20 @@
-"""scripts/rehearse: `dagger call deploy --env local`'s chain on a machine with Docker and no engine.
+"""scripts/rehearse: `dagger call deploy --env local`'s chain with Docker and no Dagger engine.
 
-    scripts/rehearse up                     moto, the registry, the front; ECR repository bootstrapped
+    scripts/rehearse up                     moto, the registry, the front; ECR repository made
     scripts/rehearse deploy [--detach]      (up if needed) build → size guard → test → publish →
                                             terraform apply → smoke; then serves until Ctrl-C
     scripts/rehearse rollback               the last good image back through Terraform, smoke
     scripts/rehearse status | down          what runs / stop everything
 
-The environment's facts live in .tmp/rehearsal/state.json between invocations (docs/local-deploy.md).
+The environment's facts live in .tmp/rehearsal/state.json between invocations
+(docs/local-deploy.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 import subprocess
 import sys
@@ -90,10 +92,8 @@ def wait_for_ctrl_c(env: LocalEnvironment) -> None:
     print(f"\ndashboard: {env.front_url}   (Ctrl-C stops the local environment)", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
-    except KeyboardInterrupt:
-        pass
     env.down()
 
 

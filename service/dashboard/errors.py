@@ -33,7 +33,10 @@ class AuthError(DashboardError):
     """The request's credentials are missing, malformed or wrong."""
 
     status_code = 401
-    headers = {"WWW-Authenticate": "Bearer"}
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.headers = {"WWW-Authenticate": "Bearer"}
 
 
 class NotFoundError(DashboardError):

@@ -79,7 +79,8 @@ def test_demo_data_shows_sentiment_without_an_api_key(dashboard: str) -> None:
 def test_demo_data_exercises_every_resolution_and_the_fallback(dashboard: str) -> None:
     for resolution in ("1", "5", "15", "30", "60", "D"):
         _, aapl = get(f"{dashboard}/api/v2/tickers/AAPL/ohlc?range=1W&resolution={resolution}")
-        assert aapl["resolution"] == resolution and aapl["count"] > 0
+        assert aapl["resolution"] == resolution
+        assert aapl["count"] > 0
     _, msft = get(f"{dashboard}/api/v2/tickers/MSFT/ohlc?range=1W&resolution=5")
     assert msft["resolution_fallback"] is True
     _, tsla = get(f"{dashboard}/api/v2/tickers/TSLA/ohlc?range=1M")

@@ -25,7 +25,9 @@ def test_health_is_healthy_with_the_table_and_environment_within_5s(
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
     assert body["status"] == "healthy"
-    assert body["table"] and body["environment"] and body["version"]
+    assert body["table"]
+    assert body["environment"]
+    assert body["version"]
     if target.expected_table is not None:
         assert body["table"] == target.expected_table
     if target.expected_environment is not None:
@@ -63,7 +65,8 @@ def test_sentiment_without_tags_is_422(api: httpx.Client) -> None:
 
     assert response.status_code == 422
     [error] = response.json()["detail"]
-    assert error["loc"] == ["query", "tags"] and error["type"] == "missing"
+    assert error["loc"] == ["query", "tags"]
+    assert error["type"] == "missing"
 
 
 def test_malformed_json_is_422(api: httpx.Client, throwaway_user: str) -> None:
@@ -103,7 +106,8 @@ def test_cors_allows_the_configured_origin(anonymous: httpx.Client, target: Targ
     assert preflight.status_code == 200, preflight.text
     assert preflight.headers.get("access-control-allow-origin") == origin
     allowed = preflight.headers["access-control-allow-headers"].lower()
-    assert "authorization" in allowed and "x-user-id" in allowed
+    assert "authorization" in allowed
+    assert "x-user-id" in allowed
 
 
 def test_cors_ignores_an_origin_it_does_not_allow(anonymous: httpx.Client) -> None:
@@ -161,4 +165,5 @@ def test_ohlc_falls_back_to_daily_candles(api: httpx.Client, target: Target) -> 
     assert body["resolution_fallback"] is True
     assert body["resolution"] == "D"
     assert body["fallback_message"]
-    assert body["count"] > 0 and len(body["candles"]) == body["count"]
+    assert body["count"] > 0
+    assert len(body["candles"]) == body["count"]

@@ -154,7 +154,8 @@ def test_a_resolution_without_intraday_data_shows_the_fallback(
     notice = page.find_element(By.ID, "fallback")
     assert status.get_attribute("data-resolution") == "D", status.text
     assert int(status.get_attribute("data-count")) > 0
-    assert notice.is_displayed() and notice.text, notice.text
+    assert notice.is_displayed(), notice.text
+    assert notice.text
     assert target.fallback_ticker.upper() in notice.text
     assert (
         page.find_element(By.CSS_SELECTOR, "#resolution button.active").get_attribute(

@@ -9,7 +9,6 @@ from typing import Any, Final
 import boto3
 import pytest
 
-from tests.infra.checkov_env import checkov_python
 from devtools.terraform_offline import (
     Terraform,
     base_env,
@@ -17,6 +16,7 @@ from devtools.terraform_offline import (
     terraform_binary,
     write_cli_config,
 )
+from tests.infra.checkov_env import checkov_python
 from tests.support.moto_server import MotoServer
 
 REGION: Final = "us-east-1"
@@ -26,7 +26,7 @@ MOTO_FILES: Final = tuple(sorted((Path(__file__).parent / "moto").glob("*.tf")))
 
 
 def image_uri(content: str, repository: str = f"sentiment-dashboard-{ENVIRONMENT}") -> str:
-    """A digest-pinned reference on the repository the configuration creates (moto checks no image)."""
+    """A digest-pinned reference on the repository the configuration creates (moto checks none)."""
     digest = hashlib.sha256(content.encode()).hexdigest()
     return f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{repository}@sha256:{digest}"
 

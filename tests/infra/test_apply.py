@@ -163,7 +163,8 @@ def test_ticker_cache_bucket_is_private_encrypted_and_versioned(
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     encryption = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
 
-    assert all(block.values()) and len(block) == 4
+    assert all(block.values())
+    assert len(block) == 4
     assert encryption["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
 

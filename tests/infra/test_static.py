@@ -1,4 +1,4 @@
-"""Checks of terraform/ that need no AWS: format, validity, provider pinning, environments, checkov."""
+"""Checks of terraform/ that need no AWS: format, validity, provider pins, environments, checkov."""
 
 from __future__ import annotations
 
@@ -137,7 +137,7 @@ def test_checkov_reports_no_failed_checks(checkov: Path, terraform_dir: Path) ->
 
 
 def top_level_blocks(terraform_dir: Path, kind: str) -> dict[str, str]:
-    """Body of every top-level `<kind> "<name>" { ... }` block (as `terraform fmt` lays them out)."""
+    """Body of every top-level `<kind> "<name>" { ... }` block (as `terraform fmt` lays it out)."""
     sources = "\n".join(path.read_text() for path in sorted(terraform_dir.glob("*.tf")))
     return dict(re.findall(rf'^{kind} "(\w+)" \{{\n(.*?)^\}}', sources, re.MULTILINE | re.DOTALL))
 

@@ -100,7 +100,7 @@ def test_rejected_credentials_fail_at_once_with_a_remedy(
     )
     client = credentials.client("ecr", KEYS, "us-east-1", scripted_server.url)
 
-    with pytest.raises(CredentialsRejected, match="ECR refused the AWS credentials.*allow ecr:"):
+    with pytest.raises(CredentialsRejected, match=r"ECR refused the AWS credentials.*allow ecr:"):
         ecr.registry_auth(client, policy(clock))
 
     assert len(scripted_server.requests) == 1

@@ -418,7 +418,8 @@ def test_registration_lists_every_function_with_a_one_line_description(
         "local_dashboard",
     }
     for name, function in functions.items():
-        assert "\n" not in function["doc"] and function["doc"].endswith("."), name
+        assert "\n" not in function["doc"], name
+        assert function["doc"].endswith("."), name
     assert functions["build"]["args"]["source"]["defaultPath"] == "/"
     assert functions["build"]["args"]["source"]["ignore"] == graph.SOURCE_IGNORE
     assert functions["deploy"]["args"]["git"]["defaultPath"] == "/"

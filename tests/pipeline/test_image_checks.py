@@ -84,7 +84,7 @@ def _run_import_check(task_root: Path) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, *IMPORT_CHECK_COMMAND[1:]]
     env = {"LAMBDA_TASK_ROOT": str(task_root), "PATH": "/usr/bin:/bin"}
     return subprocess.run(
-        command, cwd=task_root, env=env, capture_output=True, text=True, timeout=60
+        command, check=False, cwd=task_root, env=env, capture_output=True, text=True, timeout=60
     )
 
 

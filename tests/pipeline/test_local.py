@@ -88,7 +88,8 @@ def test_function_service_is_the_built_image_with_its_entrypoint_on_8080(
     assert calls(function, "dockerBuild")[0]["dockerfile"] == "service/Dockerfile"
     assert calls(function, "withExposedPort")[0]["port"] == 8080
     assert calls(function, "asService") == [{"useEntrypoint": True}]
-    assert "withEntrypoint" not in fields(function) and "withExec" not in fields(function)
+    assert "withEntrypoint" not in fields(function)
+    assert "withExec" not in fields(function)
 
 
 def test_function_gets_the_applied_environment_and_reaches_moto(source: dagger.Directory) -> None:
@@ -150,7 +151,8 @@ def test_terraform_binds_moto_carries_the_override_and_keeps_state_in_a_volume(
     assert init[-1].startswith(f"-backend-config=path={local.STATE_DIR}/")
     assert f"-var=image_uri={REF}" in plan
     assert "-var-file=environments/local/terraform.tfvars" in plan
-    assert apply[:2] == ["terraform", "apply"] and output == ["terraform", "output", "-json"]
+    assert apply[:2] == ["terraform", "apply"]
+    assert output == ["terraform", "output", "-json"]
     assert env_of(run)["TF_VAR_moto_endpoint"] == "http://moto:5000"
 
 
@@ -314,7 +316,7 @@ def test_deploy_local_runs_the_shared_chain_through_the_stand_ins(
     function = bindings(front)["function"]
     assert calls(function, "asService") == [{"useEntrypoint": True}]
     (imported,) = calls(function, "import")
-    (pull,) = [c for c in calls(imported["source"], "withExec")]
+    (pull,) = list(calls(imported["source"], "withExec"))
     assert pull["args"][-2:] == [
         f"docker://registry:5000/sentiment-dashboard-local@{DIGEST}",
         "oci-archive:/image.tar",

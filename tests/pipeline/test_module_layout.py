@@ -1,4 +1,5 @@
-"""The Dagger module's files are what `dagger init --sdk=python --source=ci` writes (docs/dagger.md)."""
+"""The Dagger module's files are what `dagger init --sdk=python --source=ci` writes
+(docs/dagger.md)."""
 
 import json
 import tomllib

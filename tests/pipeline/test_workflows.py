@@ -66,7 +66,8 @@ def test_pull_requests_run_dagger_test_and_the_test_command(
     ci = workflows["ci.yml"]
     dagger = [s for s in steps(ci) if s.get("uses", "").startswith("dagger/dagger-for-github@")]
 
-    assert True in ci and "pull_request" in ci[True]  # YAML 1.1 reads the key `on` as True
+    assert True in ci
+    assert "pull_request" in ci[True]
     assert [(s["with"]["verb"], s["with"]["args"]) for s in dagger] == [("call", "test")]
     assert any("bash scripts/test" in s.get("run", "") for s in steps(ci))
 
@@ -91,7 +92,8 @@ def test_preprod_deploys_with_oidc_then_runs_e2e(workflows: dict[str, dict[str, 
     e2e = job["steps"][-1]
     assert "scripts/test tests/e2e" in e2e["run"]
     assert {"E2E_BASE_URL", "E2E_API_KEY", "E2E_ORIGIN"} <= set(e2e["env"])
-    assert "E2E_CHROME=" in e2e["run"] and "sudo" not in e2e["run"]
+    assert "E2E_CHROME=" in e2e["run"]
+    assert "sudo" not in e2e["run"]
 
 
 def test_prod_is_protected_and_follows_preprod(workflows: dict[str, dict[str, Any]]) -> None:

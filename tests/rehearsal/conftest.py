@@ -1,6 +1,7 @@
 """One local environment for the package (moto, registry, front, Terraform state), the image built
 with Docker's layer cache, and the chain deployed once so that the faults have something to lose.
-Package scope: the environment (and the machine lock on ports 8080/9001) ends with tests/rehearsal."""
+Package scope: the environment (and the machine lock on ports 8080/9001) ends with
+tests/rehearsal."""
 
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ def local_env(
             env.down()
         leftovers = function_runner.running(env.state.session)
         alive = [p.name for p in (env.state.moto, env.state.registry, env.state.front) if p.alive()]
-        assert not leftovers and not alive, f"teardown left {leftovers} {alive} running"
+        assert not leftovers, f"teardown left {leftovers} running"
+        assert not alive, f"teardown left {alive} running"
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Faults of the chain, each on the module's environment after a good deploy, each losing nothing:
-a throttling registry, a broken build, an oversized image, and a red smoke test with its rollback."""
+a throttling registry, a broken build, an oversized image, and a red smoke test with its
+rollback."""
 
 from __future__ import annotations
 
@@ -135,9 +136,11 @@ def test_a_red_smoke_names_the_last_good_image_and_rollback_restores_it(
 
     assert failed.value.stage == "smoke"
     assert isinstance(failed.value.cause, chain.UnhealthyDeploy)
-    assert good in str(failed.value) and ROLLBACK_HINT in str(failed.value)
+    assert good in str(failed.value)
+    assert ROLLBACK_HINT in str(failed.value)
     bad = dict(failed.value.summary.facts)["image"]
-    assert bad != good and local_env.deployed().image_uri == bad
+    assert bad != good
+    assert local_env.deployed().image_uri == bad
     assert local_env.registry.has_manifest(local_env.repository, good.partition("@")[2])
     assert good.partition("@")[2] in ecr_digests(local_env)
     assert asyncio.run(steps.last_good()) == good

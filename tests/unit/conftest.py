@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from moto import mock_aws
 
-from dashboard import aws, auth, schema, timeutil
+from dashboard import auth, aws, schema, timeutil
 from dashboard.app import create_app
 from dashboard.settings import Settings, get_settings
 

@@ -9,7 +9,8 @@ def test_dashboard_page_is_html_with_local_assets_only(anonymous: TestClient) ->
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert 'id="resolution"' in response.text
-    assert "http://" not in response.text and "https://" not in response.text
+    assert "http://" not in response.text
+    assert "https://" not in response.text
 
 
 def test_static_assets_are_served(anonymous: TestClient) -> None:

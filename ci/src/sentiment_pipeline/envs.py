@@ -83,7 +83,7 @@ ENVIRONMENTS: Final[dict[str, Environment]] = {
 }
 DEPLOYABLE: Final = ("preprod", "prod")
 LOCAL: Final = "local"
-"""Deployed by `dagger call deploy --env local` to stand-ins (ci/src/sentiment_pipeline/local.py)."""
+"""Deployed by `dagger call deploy --env local` to stand-ins (sentiment_pipeline/local.py)."""
 
 
 class UnknownEnvironment(ValueError):
@@ -96,7 +96,10 @@ def get(name: str) -> Environment:
         return ENVIRONMENTS[name]
     except KeyError:
         known = ", ".join(sorted(ENVIRONMENTS))
-        msg = f"unknown environment {name!r}: expected one of {known} (ci/src/sentiment_pipeline/envs.py)"
+        msg = (
+            f"unknown environment {name!r}: expected one of {known} "
+            "(ci/src/sentiment_pipeline/envs.py)"
+        )
         raise UnknownEnvironment(msg) from None
 
 

@@ -11,11 +11,10 @@ from typing import Final
 import dagger
 from dagger import dag
 
-from . import terraform
+from . import terraform, testing
 from .credentials import AwsCredentials, MissingCredentials, Mode, credential_mode
 from .ecr import RegistryAuth
 from .envs import Environment
-from . import testing
 
 DEFAULT_BASE_IMAGE: Final = "public.ecr.aws/lambda/python:3.13"
 PLATFORM: Final = dagger.Platform(testing.PLATFORM)

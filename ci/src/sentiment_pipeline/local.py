@@ -214,7 +214,7 @@ def register(tool: dagger.Container, repository: str, pushed: dagger.Directory, 
 def pull(
     repository: str, digest: str, registry_svc: dagger.Service, run_id: str
 ) -> dagger.Container:
-    """The image `<repo>@<digest>` from the registry service, as a Container (as Lambda pulls it)."""
+    """The image `<repo>@<digest>` from the registry service, as a Container (as Lambda pulls)."""
     archive = (
         dag.container(platform=graph.PLATFORM)
         .from_(SKOPEO_IMAGE)
@@ -237,7 +237,7 @@ def pull(
 def terraform_commands(
     env: Environment, image_ref: str, tfvars: bool, target: str = ""
 ) -> list[list[str]]:
-    """init (local backend, state in the volume), plan, apply, outputs; `target` for the bootstrap."""
+    """init (local backend, state in the volume), plan, apply, outputs; `target` to bootstrap."""
     variables = [f"-var=environment={env.name}", f"-var=aws_region={env.region}"]
     if tfvars:
         variables.append(f"-var-file={env.tfvars}")
@@ -293,7 +293,8 @@ def terraform_run(
 
 def bootstrap_ref(env: Environment) -> str:
     """A syntactically valid image_uri for the first, ECR-only apply (nothing runs it)."""
-    return f"{env.account_id}.dkr.ecr.{env.region}.amazonaws.com/{env.ecr_repository}@{BOOTSTRAP_DIGEST}"
+    registry = f"{env.account_id}.dkr.ecr.{env.region}.amazonaws.com"
+    return f"{registry}/{env.ecr_repository}@{BOOTSTRAP_DIGEST}"
 
 
 def function_container(
@@ -317,7 +318,7 @@ def function_container(
 
 
 def function_service(ctr: dagger.Container) -> dagger.Service:
-    """The Lambda base image's entrypoint (the Runtime Interface Emulator) serving invokes on 8080."""
+    """The Lambda base image's entrypoint (its Runtime Interface Emulator), invokes on 8080."""
     return ctr.with_exposed_port(FUNCTION_PORT).as_service(use_entrypoint=True)
 
 

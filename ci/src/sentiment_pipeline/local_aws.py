@@ -3,7 +3,8 @@
     python -m sentiment_pipeline.local_aws <command> ...
 
 The Dagger side (local.py) runs these in a plain Python container with this package copied in and a
-service binding to moto (or to the HTTP front), so the same ecr/smoke logic as preprod does the work.
+service binding to moto (or to the HTTP front), so the same ecr/smoke logic as preprod does the
+work.
 `serve-moto` is the moto service itself: it replays the request recording kept in a cache volume
 before it listens, so a later `dagger call` (rollback, local-dashboard) finds what deploy left.
 """
@@ -11,6 +12,7 @@ before it listens, so a later `dagger call` (rollback, local-dashboard) finds wh
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -35,8 +37,8 @@ def register(repository: str, digest: str, manifest: str, tags: list[str]) -> st
     media_type = json.loads(manifest).get("mediaType")
     extra = {"imageManifestMediaType": media_type} if media_type else {}
     for tag in tags:
-        try:
-            # imageDigest given: moto otherwise records a digest of its own re-serialised JSON.
+        # imageDigest given: moto otherwise records a digest of its own re-serialised JSON.
+        with contextlib.suppress(client.exceptions.ImageAlreadyExistsException):
             client.put_image(
                 repositoryName=repository,
                 imageManifest=manifest,
@@ -44,8 +46,6 @@ def register(repository: str, digest: str, manifest: str, tags: list[str]) -> st
                 imageDigest=digest,
                 **extra,
             )
-        except client.exceptions.ImageAlreadyExistsException:
-            pass
     uri = client.describe_repositories(repositoryNames=[repository])["repositories"][0]
     return f"{uri['repositoryUri']}@{digest}"
 

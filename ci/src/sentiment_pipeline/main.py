@@ -7,7 +7,9 @@ from typing import Annotated, Final
 import dagger
 from dagger import DefaultPath, Doc, Ignore, function, object_type
 
-from . import credentials, deploy as chain, ecr, envs, graph, local, smoke as smoke_check, terraform
+from . import credentials, ecr, envs, graph, local, terraform
+from . import deploy as chain
+from . import smoke as smoke_check
 from .retry import RetryPolicy
 from .terraform import TerraformOutputs
 
@@ -201,7 +203,7 @@ class SentimentPipeline:
 
     @function(cache="never")
     async def local_dashboard(self, source: Source) -> dagger.Service:
-        """The local deploy's dashboard (port 8000): dagger call local-dashboard up --ports 8000:8000."""
+        """The local deploy's dashboard on port 8000: local-dashboard up --ports 8000:8000."""
         steps = local.LocalSteps(source, None, envs.get(envs.LOCAL), graph.DEFAULT_BASE_IMAGE)
         return await steps.dashboard()
 

@@ -61,7 +61,8 @@ def parse_outputs(text: str) -> TerraformOutputs:
     missing = [name for name in wanted if not values.get(name)]
     if missing:
         msg = (
-            f"terraform outputs lack {', '.join(missing)} (have: {', '.join(sorted(values)) or 'none'})"
+            f"terraform outputs lack {', '.join(missing)} "
+            f"(have: {', '.join(sorted(values)) or 'none'})"
             ". After a plan on a fresh state there are none yet: run with --action apply."
         )
         raise TerraformOutputsMissing(msg)

@@ -69,8 +69,12 @@ def create(table: str, user_id: str, values: dict[str, Any]) -> dict[str, Any]:
                     "Update": {
                         "TableName": table,
                         "Key": to_item({"PK": _pk(user_id), "SK": COUNTER_SK}),
-                        "UpdateExpression": "SET config_count = if_not_exists(config_count, :zero) + :one",
-                        "ConditionExpression": "attribute_not_exists(config_count) OR config_count < :max",
+                        "UpdateExpression": (
+                            "SET config_count = if_not_exists(config_count, :zero) + :one"
+                        ),
+                        "ConditionExpression": (
+                            "attribute_not_exists(config_count) OR config_count < :max"
+                        ),
                         "ExpressionAttributeValues": to_item(
                             {":zero": 0, ":one": 1, ":max": MAX_PER_USER}
                         ),
