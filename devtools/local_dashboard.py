@@ -1,8 +1,10 @@
 """Serve the dashboard on localhost against a local moto server seeded with demo data.
 
-    scripts/dashboard [--port 8000]
+    scripts/dashboard [--port 8000] [--api-key KEY]
 
-No AWS account is used: every AWS call goes to moto on 127.0.0.1.
+No AWS account is used: every AWS call goes to moto on 127.0.0.1. The API key (a random one
+unless given) is registered for the user "local", as the pipeline registers keys, and the printed
+URL carries it for the page (in the fragment, which never reaches the server).
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "service"))
+sys.path[:0] = [str(REPO / "service"), str(REPO / "ci" / "src")]
 
 from devtools.demo_data import DemoNames, create_resources, seed  # noqa: E402
+from sentiment_pipeline import api_keys  # noqa: E402
 from tests.support.moto_server import running_moto_server  # noqa: E402
 
+LOCAL_USER = "local"
 LOCAL_ENVIRONMENT = {
     "ENVIRONMENT": "local",
     "AWS_ACCESS_KEY_ID": "local",
@@ -36,7 +40,7 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--api-key", help="require this API key (default: none, local is open)")
+    parser.add_argument("--api-key", help="the local user's API key (default: a random one)")
     parser.add_argument("--cors-origins", help="comma-separated allowed origins (CORS_ORIGINS)")
     args = parser.parse_args(argv)
 
@@ -52,15 +56,15 @@ def main(argv: list[str] | None = None) -> int:
             {**LOCAL_ENVIRONMENT, **names.environment(), "AWS_ENDPOINT_URL": moto.endpoint}
         )
         os.environ.pop("AWS_CA_BUNDLE", None)
-        if args.api_key:
-            os.environ["API_KEY"] = args.api_key
         if args.cors_origins:
             os.environ["CORS_ORIGINS"] = args.cors_origins
         session = boto3.session.Session()
         create_resources(session, names)
         seed(session, names)
+        key = args.api_key or api_keys.new_key()
+        api_keys.register(session.client("dynamodb"), names.users, LOCAL_USER, key)
         print(f"moto server (AWS stand-in): {moto.endpoint}")
-        print(f"dashboard: http://127.0.0.1:{args.port}/   (Ctrl-C to stop)")
+        print(f"dashboard: http://127.0.0.1:{args.port}/#api-key={key}   (Ctrl-C to stop)")
         from dashboard.app import create_app
 
         uvicorn.run(create_app(), host="127.0.0.1", port=args.port, log_level="info")

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from dashboard import __version__
-from dashboard.deps import require_api_key
+from dashboard.deps import current_user
 from dashboard.errors import DashboardError
 from dashboard.models import Error
 from dashboard.routes import configurations, health, ohlc, pages, sentiment
@@ -20,9 +20,10 @@ from dashboard.settings import Settings, get_settings
 logger = logging.getLogger("dashboard")
 
 PROTECTED_RESPONSES: dict[int | str, dict[str, object]] = {
-    401: {"model": Error, "description": "Missing, malformed or wrong API key"},
+    401: {"model": Error, "description": "Missing, malformed, unknown or revoked API key"},
+    403: {"model": Error, "description": "X-User-ID names another user than the API key's"},
     429: {"model": Error, "description": "Storage throttled; retry after Retry-After seconds"},
-    503: {"model": Error, "description": "Auth, a setting or AWS unavailable"},
+    503: {"model": Error, "description": "A setting or AWS unavailable"},
 }
 
 
@@ -58,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, _unexpected_error)
     app.include_router(health.router)
     app.include_router(pages.router)
-    protected = [Depends(require_api_key)]
+    protected = [Depends(current_user)]
     for resource in (sentiment, configurations, ohlc):
         app.include_router(resource.router, dependencies=protected, responses=PROTECTED_RESPONSES)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

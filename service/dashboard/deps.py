@@ -15,11 +15,25 @@ CurrentSettings = Annotated[Settings, Depends(get_settings)]
 Now = Annotated[datetime, Depends(timeutil.utcnow)]
 
 
-def require_api_key(
+def current_user(
     settings: CurrentSettings,
     authorization: Annotated[str | None, Header()] = None,
-) -> None:
-    auth.authorize(settings, authorization)
+    x_user_id: Annotated[
+        str | None,
+        Header(
+            alias="X-User-ID",
+            min_length=1,
+            max_length=128,
+            pattern=r"^[A-Za-z0-9._:@-]+$",
+            description="Optional: the API key names the user; if sent, it must be that user.",
+        ),
+    ] = None,
+) -> str:
+    """The user the request's API key belongs to (401 without one, 403 if X-User-ID differs)."""
+    return auth.authenticate(settings, authorization, x_user_id)
+
+
+CurrentUser = Annotated[str, Depends(current_user)]
 
 
 def _required(value: str | None, variable: str) -> str:
@@ -43,13 +57,3 @@ def timeseries_table(settings: CurrentSettings) -> str:
 ItemsTable = Annotated[str, Depends(items_table)]
 UsersTable = Annotated[str, Depends(users_table)]
 TimeseriesTable = Annotated[str, Depends(timeseries_table)]
-UserId = Annotated[
-    str,
-    Header(
-        alias="X-User-ID",
-        min_length=1,
-        max_length=128,
-        pattern=r"^[A-Za-z0-9._:@-]+$",
-        description="The user whose configurations these are.",
-    ),
-]

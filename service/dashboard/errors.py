@@ -23,12 +23,6 @@ class NotConfiguredError(DashboardError):
     status_code = 503
 
 
-class AuthNotConfiguredError(DashboardError):
-    """No API key is configured and the environment is not an open one."""
-
-    status_code = 503
-
-
 class AuthError(DashboardError):
     """The request's credentials are missing, malformed or wrong."""
 
@@ -37,6 +31,12 @@ class AuthError(DashboardError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.headers = {"WWW-Authenticate": "Bearer"}
+
+
+class ForbiddenError(DashboardError):
+    """The caller is authenticated but asks to act as someone else."""
+
+    status_code = 403
 
 
 class NotFoundError(DashboardError):

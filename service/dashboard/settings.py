@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 
 from dashboard import constants as env
@@ -30,8 +30,6 @@ class Settings:
     timeseries_table: str | None = None
     ticker_cache_bucket: str | None = None
     environment: str = "unknown"
-    api_key: str | None = field(default=None, repr=False)
-    api_key_secret_arn: str | None = None
     cors_origins: tuple[str, ...] = ()
 
     @classmethod
@@ -42,18 +40,8 @@ class Settings:
             timeseries_table=_optional(environ, env.TIMESERIES_TABLE),
             ticker_cache_bucket=_optional(environ, env.TICKER_CACHE_BUCKET),
             environment=(_optional(environ, env.ENVIRONMENT) or "unknown").lower(),
-            api_key=_optional(environ, env.API_KEY),
-            api_key_secret_arn=_optional(environ, env.API_KEY_SECRET_ARN),
             cors_origins=_origins(_optional(environ, env.CORS_ORIGINS)),
         )
-
-    @property
-    def auth_configured(self) -> bool:
-        return self.api_key is not None or self.api_key_secret_arn is not None
-
-    @property
-    def open_without_key(self) -> bool:
-        return self.environment in env.OPEN_ENVIRONMENTS
 
 
 @cache

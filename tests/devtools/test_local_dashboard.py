@@ -17,11 +17,15 @@ from tests.support.moto_server import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 120
+API_KEY = "sdk_test-dashboard-key-0123456789"
 
 
-def get(url: str) -> tuple[int, dict]:
+def get(url: str, key: str | None = API_KEY) -> tuple[int, dict]:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, headers=headers), timeout=10
+        ) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
@@ -33,7 +37,15 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("dashboard") / "dashboard.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "devtools.local_dashboard", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "devtools.local_dashboard",
+                "--port",
+                str(port),
+                "--api-key",
+                API_KEY,
+            ],
             cwd=REPO,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -69,11 +81,17 @@ def test_local_dashboard_serves_the_page(dashboard: str) -> None:
         assert 'id="chart"' in response.read().decode()
 
 
-def test_demo_data_shows_sentiment_without_an_api_key(dashboard: str) -> None:
+def test_demo_data_shows_sentiment_with_the_local_users_key(dashboard: str) -> None:
     status, body = get(f"{dashboard}/api/v2/metrics?hours=168")
 
     assert status == 200
     assert body["counts"]["total"] > 100
+
+
+def test_without_the_key_the_api_is_401_locally_too(dashboard: str) -> None:
+    status, _ = get(f"{dashboard}/api/v2/metrics", key=None)
+
+    assert status == 401
 
 
 def test_demo_data_exercises_every_resolution_and_the_fallback(dashboard: str) -> None:

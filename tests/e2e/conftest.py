@@ -5,7 +5,8 @@ Environment:
     E2E_BASE_URL              the service's base URL (e.g. the API Gateway URL of preprod); when
                               unset, the suite starts the local target (see `running_local_target`)
                               and fills in every variable below itself
-    E2E_API_KEY               the bearer API key the target requires (required with E2E_BASE_URL)
+    E2E_API_KEY               the E2E user's API key (`deploy --e2e-api-key` registers it; required
+                              with E2E_BASE_URL); its user's configurations are cleared by tests
     E2E_ORIGIN                an origin the target's CORS policy allows (its CORS_ORIGINS)
     E2E_EXPECTED_TABLE        when set, /health must report this items table
     E2E_EXPECTED_ENVIRONMENT  when set, /health must report this environment name
@@ -40,7 +41,7 @@ LOCAL_ORIGIN = "https://dashboard.e2e.example"
 DEFAULT_FALLBACK_TICKER = "MSFT"
 REQUEST_TIMEOUT_S = 30.0
 # Settings the local target must not inherit from the shell that runs the tests.
-SERVICE_VARIABLES = ("API_KEY", "DASHBOARD_API_KEY_SECRET_ARN", "CORS_ORIGINS", "ENVIRONMENT")
+SERVICE_VARIABLES = ("CORS_ORIGINS", "ENVIRONMENT")
 
 
 @dataclass(frozen=True)
@@ -176,21 +177,19 @@ def api(target: Target) -> Iterator[httpx.Client]:
         yield client
 
 
-def delete_configurations(client: httpx.Client, user_id: str) -> None:
-    """Leave `user_id` without saved configurations (the target as it was found)."""
-    headers = {"X-User-ID": user_id}
-    listing = client.get("/api/v2/configurations", headers=headers)
-    assert listing.status_code == 200, f"cleanup of {user_id}: {listing.status_code} {listing.text}"
+def delete_configurations(client: httpx.Client) -> None:
+    """Leave the key's user without saved configurations."""
+    listing = client.get("/api/v2/configurations")
+    assert listing.status_code == 200, f"cleanup: {listing.status_code} {listing.text}"
     for configuration in listing.json()["configurations"]:
-        deleted = client.delete(
-            f"/api/v2/configurations/{configuration['config_id']}", headers=headers
-        )
-        assert deleted.status_code in (204, 404), f"cleanup of {user_id}: {deleted.text}"
+        deleted = client.delete(f"/api/v2/configurations/{configuration['config_id']}")
+        assert deleted.status_code in (204, 404), f"cleanup: {deleted.text}"
 
 
 @pytest.fixture
-def throwaway_user(api: httpx.Client) -> Iterator[str]:
-    """A user id unique to this test, whose configurations are deleted afterwards."""
-    user_id = f"e2e-{uuid.uuid4().hex}"
-    yield user_id
-    delete_configurations(api, user_id)
+def no_configurations(api: httpx.Client) -> Iterator[None]:
+    """The key's user starts and ends the test without saved configurations (its key is the
+    suite's own user: E2E_API_KEY belongs to the E2E user the deploy registers)."""
+    delete_configurations(api)
+    yield
+    delete_configurations(api)

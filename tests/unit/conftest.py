@@ -16,10 +16,13 @@ from moto import mock_aws
 from dashboard import auth, aws, schema, timeutil
 from dashboard.app import create_app
 from dashboard.settings import Settings, get_settings
+from dashboard.storage import api_keys
 
 EVENTS = Path(__file__).parent / "events"
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 API_KEY = "unit-test-key-0123456789"
+"""alice's key, issued into the users table by the `moto` fixture."""
+USER = "alice"
 ORIGIN = "https://dashboard.example.com"
 TABLES = {
     "items": schema.ITEMS_TABLE,
@@ -37,11 +40,11 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     aws.reset_clients()
-    auth.clear_secret_cache()
+    auth.clear_key_cache()
     get_settings.cache_clear()
     yield
     aws.reset_clients()
-    auth.clear_secret_cache()
+    auth.clear_key_cache()
     get_settings.cache_clear()
 
 
@@ -52,7 +55,32 @@ def moto() -> Iterator[None]:
         for name, definition in TABLES.items():
             dynamodb.create_table(TableName=name, **definition)
         boto3.client("s3").create_bucket(Bucket="ticker-cache")
+        issue_key(USER, API_KEY)
         yield
+
+
+def issue_key(user: str, key: str, table: str = "users") -> str:
+    """Store `key` for `user` as the pipeline issues keys: only its hash, in the users table."""
+    digest = api_keys.key_hash(key)
+    boto3.client("dynamodb").put_item(
+        TableName=table,
+        Item={
+            "PK": {"S": api_keys.PK_PREFIX + digest},
+            "SK": {"S": api_keys.SK},
+            "user_id": {"S": user},
+            "key_hash": {"S": digest},
+            "key_id": {"S": digest[:12]},
+            "created_at": {"S": "2026-11-20T15:00:00Z"},
+        },
+    )
+    return key
+
+
+def revoke_key(key: str, table: str = "users") -> None:
+    pk = api_keys.PK_PREFIX + api_keys.key_hash(key)
+    boto3.client("dynamodb").delete_item(
+        TableName=table, Key={"PK": {"S": pk}, "SK": {"S": api_keys.SK}}
+    )
 
 
 @pytest.fixture
@@ -63,7 +91,6 @@ def settings() -> Settings:
         timeseries_table="timeseries",
         ticker_cache_bucket="ticker-cache",
         environment="test",
-        api_key=API_KEY,
         cors_origins=(ORIGIN,),
     )
 
@@ -76,8 +103,8 @@ def make_client(settings: Settings, headers: dict[str, str] | None = None) -> Te
 
 @pytest.fixture
 def client(moto: None, settings: Settings) -> TestClient:
-    """An authorised client as user alice."""
-    return make_client(settings, {"Authorization": f"Bearer {API_KEY}", "X-User-ID": "alice"})
+    """An authorised client: alice's API key."""
+    return make_client(settings, {"Authorization": f"Bearer {API_KEY}"})
 
 
 @pytest.fixture

@@ -1,11 +1,23 @@
+"""The API key is the identity: per-user keys looked up by hash, cached briefly, revocable."""
+
+import socket
+import threading
+from collections.abc import Iterator
+
 import boto3
 import pytest
 from fastapi.testclient import TestClient
 
+from dashboard import auth, aws
 from dashboard.settings import Settings
-from tests.unit.conftest import API_KEY, make_client
+from tests.unit.conftest import API_KEY, USER, issue_key, make_client, revoke_key
 
 PROTECTED = "/api/v2/metrics"
+CONFIGS = "/api/v2/configurations"
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
 
 
 def test_missing_header_is_401_with_its_own_message(anonymous: TestClient) -> None:
@@ -24,72 +36,151 @@ def test_malformed_header_is_401_with_its_own_message(anonymous: TestClient, hea
     assert response.json()["detail"].startswith("malformed Authorization header")
 
 
-def test_wrong_key_is_401_invalid_api_key(anonymous: TestClient) -> None:
-    response = anonymous.get(PROTECTED, headers={"Authorization": "Bearer not-the-key"})
+def test_a_key_never_issued_is_401_invalid_api_key(anonymous: TestClient) -> None:
+    response = anonymous.get(PROTECTED, headers=bearer("not-an-issued-key"))
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "invalid API key"}
+    assert response.json()["detail"].startswith("invalid API key")
 
 
-def test_right_key_is_accepted_case_insensitive_scheme(anonymous: TestClient) -> None:
+def test_an_issued_key_is_accepted_with_a_case_insensitive_scheme(anonymous: TestClient) -> None:
     response = anonymous.get(PROTECTED, headers={"Authorization": f"bearer {API_KEY}"})
 
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("environment", ["preprod", "prod", "unknown"])
-def test_no_key_configured_outside_local_is_503_auth_not_configured(
-    moto: None, environment: str
-) -> None:
-    client = make_client(Settings(database_table="items", environment=environment))
+def test_only_the_hash_of_a_key_is_stored(moto: None) -> None:
+    items = boto3.client("dynamodb").scan(TableName="users")["Items"]
 
-    response = client.get(PROTECTED)
+    assert items
+    assert API_KEY not in str(items)
+
+
+@pytest.mark.parametrize("environment", ["local", "dev", "preprod", "prod"])
+def test_every_environment_requires_a_key(moto: None, environment: str) -> None:
+    client = make_client(
+        Settings(database_table="items", users_table="users", environment=environment)
+    )
+
+    assert client.get(PROTECTED).status_code == 401
+    assert client.get(PROTECTED, headers=bearer(API_KEY)).status_code == 200
+
+
+def test_without_a_users_table_keys_cannot_be_checked_503(moto: None) -> None:
+    client = make_client(Settings(database_table="items", environment="prod"))
+
+    response = client.get(PROTECTED, headers=bearer(API_KEY))
 
     assert response.status_code == 503
-    assert response.json()["detail"].startswith("auth not configured")
+    assert "API keys cannot be checked" in response.json()["detail"]
     assert client.get("/health").status_code == 200
 
 
-@pytest.mark.parametrize("environment", ["local", "dev"])
-def test_no_key_configured_in_local_or_dev_is_open(moto: None, environment: str) -> None:
-    client = make_client(Settings(database_table="items", environment=environment))
+def test_x_user_id_naming_the_keys_own_user_is_accepted(client: TestClient) -> None:
+    assert client.get(CONFIGS, headers={"X-User-ID": USER}).status_code == 200
 
+
+@pytest.mark.parametrize("claimed", ["bob", "ALICE", "alice.", "x" * 128])
+def test_x_user_id_naming_anyone_else_is_403(client: TestClient, claimed: str) -> None:
+    response = client.get(CONFIGS, headers={"X-User-ID": claimed})
+
+    assert response.status_code == 403
+    assert "does not match the API key's user" in response.json()["detail"]
+
+
+def test_a_revoked_key_is_401_once_the_cache_entry_expires(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
     assert client.get(PROTECTED).status_code == 200
 
+    revoke_key(API_KEY)
+    clock[0] += auth.KEY_CACHE_TTL_S - 1
+    cached = client.get(PROTECTED).status_code
+    clock[0] += 1
+    expired = client.get(PROTECTED)
 
-def test_key_from_secrets_manager_plain_string(moto: None) -> None:
-    arn = boto3.client("secretsmanager").create_secret(
-        Name="dashboard/api-key", SecretString="from-the-secret"
-    )["ARN"]
-    client = make_client(
-        Settings(database_table="items", environment="prod", api_key_secret_arn=arn)
+    assert cached == 200
+    assert expired.status_code == 401
+    assert expired.json()["detail"].startswith("invalid API key")
+
+
+def test_lookups_are_cached_so_repeated_requests_read_the_table_once(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lookups: list[str] = []
+    original = auth.api_keys.user_for
+    monkeypatch.setattr(
+        auth.api_keys, "user_for", lambda table, key: lookups.append(key) or original(table, key)
     )
 
-    assert (
-        client.get(PROTECTED, headers={"Authorization": "Bearer from-the-secret"}).status_code
-        == 200
-    )
-    assert client.get(PROTECTED, headers={"Authorization": "Bearer other"}).status_code == 401
+    for _ in range(5):
+        assert client.get(PROTECTED).status_code == 200
+
+    assert lookups == [API_KEY]
 
 
-def test_key_from_secrets_manager_json_document(moto: None) -> None:
-    arn = boto3.client("secretsmanager").create_secret(
-        Name="dashboard/api-key-json", SecretString='{"api_key": "json-key"}'
-    )["ARN"]
-    client = make_client(
-        Settings(database_table="items", environment="prod", api_key_secret_arn=arn)
-    )
+def test_a_throttled_lookup_is_429(client: TestClient) -> None:
+    from botocore.stub import Stubber
 
-    assert client.get(PROTECTED, headers={"Authorization": "Bearer json-key"}).status_code == 200
+    dynamodb = aws.client("dynamodb")
+    with Stubber(dynamodb) as stub:
+        stub.add_client_error(
+            "get_item", "ProvisionedThroughputExceededException", http_status_code=400
+        )
+        response = client.get(PROTECTED)
+
+    assert response.status_code == 429
+    assert response.headers["retry-after"]
 
 
-def test_unreadable_secret_is_503_not_500(moto: None) -> None:
-    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf"
-    client = make_client(
-        Settings(database_table="items", environment="prod", api_key_secret_arn=arn)
-    )
+@pytest.fixture
+def black_hole() -> Iterator[str]:
+    """An endpoint that accepts connections and never answers (a hung AWS endpoint)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
 
-    response = client.get(PROTECTED, headers={"Authorization": "Bearer anything"})
+    def accept() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except TimeoutError:
+                continue
 
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join(timeout=5)
+    for connection in accepted:
+        connection.close()
+    server.close()
+
+
+def test_a_hung_users_table_is_a_bounded_503_not_a_hang(
+    moto: None, settings: Settings, black_hole: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", black_hole)
+    aws.reset_clients()
+    client = make_client(settings, bearer(API_KEY))
+
+    response = client.get(PROTECTED)
+
+    # The wait is bounded by the client's timeouts and retry budget (dashboard/aws.py).
     assert response.status_code == 503
-    assert "secret" in response.json()["detail"]
+    assert "look up the API key" in response.json()["detail"]
+
+
+def test_a_second_users_key_identifies_that_user(anonymous: TestClient) -> None:
+    bob_key = issue_key("bob", "bobs-own-key-9876543210")
+
+    created = anonymous.post(CONFIGS, json={"name": "bob's"}, headers=bearer(bob_key))
+    alices = anonymous.get(CONFIGS, headers=bearer(API_KEY)).json()
+
+    assert created.status_code == 201
+    assert alices["count"] == 0

@@ -4,6 +4,7 @@ from botocore.stub import Stubber
 from fastapi.testclient import TestClient
 
 from dashboard import aws
+from tests.unit.conftest import USER, issue_key
 
 CONFIGS = "/api/v2/configurations"
 VALID = {"name": "Tech watchlist", "tickers": ["aapl", "MSFT"]}
@@ -16,7 +17,9 @@ def create(client: TestClient, **overrides) -> dict:
 
 
 def stored_items() -> list[dict]:
-    return boto3.client("dynamodb").scan(TableName="users")["Items"]
+    """The users table's configuration items (its API-key items are not this module's)."""
+    items = boto3.client("dynamodb").scan(TableName="users")["Items"]
+    return [item for item in items if item["PK"]["S"].startswith("USER#")]
 
 
 def test_create_returns_201_with_defaults_and_normalised_tickers(client: TestClient) -> None:
@@ -44,12 +47,39 @@ def test_list_get_patch_delete_round_trip(client: TestClient) -> None:
     assert client.get(CONFIGS).json()["count"] == 0
 
 
-def test_configurations_are_per_user(client: TestClient) -> None:
-    config = create(client)
+@pytest.fixture
+def bob(anonymous: TestClient) -> TestClient:
+    """A second user, with a key of his own."""
+    key = issue_key("bob", "bobs-key-0123456789abcdef")
+    anonymous.headers["Authorization"] = f"Bearer {key}"
+    return anonymous
 
-    bob = {"X-User-ID": "bob"}
-    assert client.get(CONFIGS, headers=bob).json()["count"] == 0
-    assert client.get(f"{CONFIGS}/{config['config_id']}", headers=bob).status_code == 404
+
+def test_another_users_key_can_neither_list_read_patch_nor_delete(
+    client: TestClient, bob: TestClient
+) -> None:
+    config = create(client)
+    path = f"{CONFIGS}/{config['config_id']}"
+
+    assert bob.get(CONFIGS).json()["count"] == 0
+    assert bob.get(path).status_code == 404
+    assert bob.patch(path, json={"name": "taken over"}).status_code == 404
+    assert bob.delete(path).status_code == 404
+    assert client.get(path).json() == config
+
+
+def test_claiming_another_user_with_x_user_id_is_403_and_changes_nothing(
+    client: TestClient, bob: TestClient
+) -> None:
+    config = create(client)
+    path = f"{CONFIGS}/{config['config_id']}"
+    before = stored_items()
+
+    as_alice = {"X-User-ID": USER}
+    assert bob.get(CONFIGS, headers=as_alice).status_code == 403
+    assert bob.delete(path, headers=as_alice).status_code == 403
+    assert bob.patch(path, json={"name": "x"}, headers=as_alice).status_code == 403
+    assert stored_items() == before
 
 
 def test_third_configuration_is_409_and_changes_nothing(client: TestClient) -> None:
@@ -120,10 +150,10 @@ def test_malformed_json_is_422(client: TestClient) -> None:
     assert response.json()["detail"][0]["type"] == "json_invalid"
 
 
-def test_missing_user_header_is_422(client: TestClient) -> None:
-    response = client.get(CONFIGS, headers={"X-User-ID": ""})
+def test_no_x_user_id_is_needed_the_key_names_the_user(client: TestClient) -> None:
+    create(client)
 
-    assert response.status_code == 422
+    assert client.get(CONFIGS).json()["count"] == 1
 
 
 def test_patch_with_nothing_or_null_is_422_and_keeps_the_config(client: TestClient) -> None:
@@ -149,7 +179,9 @@ def test_malformed_configuration_id_is_422(client: TestClient) -> None:
     assert client.get(f"{CONFIGS}/not-an-id").status_code == 422
 
 
-def _throttle_next_call(operation: str) -> Stubber:
+def _throttle_next_call(client: TestClient, operation: str) -> Stubber:
+    # One request first, so the API key's lookup is cached and the stub meets the call under test.
+    assert client.get(CONFIGS).status_code == 200
     stubber = Stubber(aws.client("dynamodb"))
     stubber.add_client_error(
         operation, service_error_code="ProvisionedThroughputExceededException", http_status_code=400
@@ -161,7 +193,7 @@ def _throttle_next_call(operation: str) -> Stubber:
 def test_throttled_create_is_429_with_retry_after_and_writes_nothing(client: TestClient) -> None:
     create(client, name="kept")
     before = stored_items()
-    stubber = _throttle_next_call("transact_write_items")
+    stubber = _throttle_next_call(client, "transact_write_items")
 
     response = client.post(CONFIGS, json=VALID)
 
@@ -173,7 +205,7 @@ def test_throttled_create_is_429_with_retry_after_and_writes_nothing(client: Tes
 
 
 def test_throttled_list_is_429(client: TestClient) -> None:
-    _throttle_next_call("query")
+    _throttle_next_call(client, "query")
 
     response = client.get(CONFIGS)
 
@@ -182,6 +214,7 @@ def test_throttled_list_is_429(client: TestClient) -> None:
 
 
 def test_throttling_inside_a_transaction_is_429(client: TestClient) -> None:
+    assert client.get(CONFIGS).status_code == 200  # the key's lookup cached: see above
     stubber = Stubber(aws.client("dynamodb"))
     stubber.add_client_error(
         "transact_write_items",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.settings import get_settings
-from tests.unit.conftest import API_KEY, event
+from tests.unit.conftest import event
 
 SERVICE_DIR = Path(__file__).resolve().parents[2] / "service"
 
@@ -34,7 +34,6 @@ def lambda_env(moto: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_TABLE", "items")
     monkeypatch.setenv("USERS_TABLE", "users")
     monkeypatch.setenv("ENVIRONMENT", "test")
-    monkeypatch.setenv("API_KEY", API_KEY)
     get_settings.cache_clear()
 
 

@@ -5,7 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dashboard.settings import Settings
-from tests.unit.conftest import make_client, put_candles
+from tests.unit.conftest import API_KEY, make_client, put_candles
 
 OHLC = "/api/v2/tickers/{}/ohlc"
 
@@ -92,7 +92,9 @@ def test_invalid_ticker_is_422(client: TestClient, ticker: str) -> None:
 
 
 def test_no_price_source_configured_is_503(moto: None) -> None:
-    client = make_client(Settings(environment="local"))
+    client = make_client(
+        Settings(users_table="users", environment="local"), {"Authorization": f"Bearer {API_KEY}"}
+    )
 
     response = client.get(OHLC.format("AAPL"))
 

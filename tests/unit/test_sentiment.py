@@ -130,9 +130,11 @@ def test_articles_with_unknown_sentiment_is_422(client: TestClient) -> None:
 
 def test_sentiment_endpoints_say_which_setting_is_missing(moto: None) -> None:
     from dashboard.settings import Settings
-    from tests.unit.conftest import make_client
+    from tests.unit.conftest import API_KEY, make_client
 
-    client = make_client(Settings(environment="local"))
+    client = make_client(
+        Settings(users_table="users", environment="local"), {"Authorization": f"Bearer {API_KEY}"}
+    )
 
     response = client.get("/api/v2/metrics")
 

@@ -5,9 +5,9 @@ def test_settings_from_an_empty_environment_never_raise() -> None:
     settings = Settings.from_environ({})
 
     assert settings.database_table is None
+    assert settings.users_table is None
     assert settings.environment == "unknown"
-    assert not settings.auth_configured
-    assert not settings.open_without_key
+    assert settings.cors_origins == ()
 
 
 def test_settings_read_every_variable() -> None:
@@ -18,8 +18,6 @@ def test_settings_read_every_variable() -> None:
             "TIMESERIES_TABLE": "ts",
             "TICKER_CACHE_BUCKET": "bucket",
             "ENVIRONMENT": "Local",
-            "API_KEY": "k",
-            "DASHBOARD_API_KEY_SECRET_ARN": "arn:x",
             "CORS_ORIGINS": "https://a.example/, ,https://b",
         }
     )
@@ -30,15 +28,18 @@ def test_settings_read_every_variable() -> None:
         timeseries_table="ts",
         ticker_cache_bucket="bucket",
         environment="local",
-        api_key="k",
-        api_key_secret_arn="arn:x",
         cors_origins=("https://a.example", "https://b"),
     )
-    assert settings.open_without_key
 
 
-def test_blank_values_count_as_missing_and_the_key_is_not_in_repr() -> None:
-    settings = Settings.from_environ({"DATABASE_TABLE": "  ", "API_KEY": "secret-value"})
+def test_blank_values_count_as_missing() -> None:
+    settings = Settings.from_environ({"DATABASE_TABLE": "  ", "USERS_TABLE": ""})
 
     assert settings.database_table is None
-    assert "secret-value" not in repr(settings)
+    assert settings.users_table is None
+
+
+def test_the_shared_key_settings_are_gone() -> None:
+    settings = Settings.from_environ({"API_KEY": "k", "DASHBOARD_API_KEY_SECRET_ARN": "arn:x"})
+
+    assert settings == Settings()

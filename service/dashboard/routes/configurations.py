@@ -1,4 +1,4 @@
-"""Saved dashboard configurations, per user (X-User-ID)."""
+"""Saved dashboard configurations, per user (the user the API key names)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
-from dashboard.deps import UserId, UsersTable
+from dashboard.deps import CurrentUser, UsersTable
 from dashboard.errors import InvalidRequestError
 from dashboard.models import (
     Configuration,
@@ -31,28 +31,30 @@ ConfigId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The confi
     responses={409: {"model": Error, "description": "Configuration limit reached"}},
 )
 def create_configuration(
-    body: ConfigurationCreate, table: UsersTable, user_id: UserId
+    body: ConfigurationCreate, table: UsersTable, user_id: CurrentUser
 ) -> Configuration:
     """Save a new configuration (at most two per user)."""
     return Configuration(**store.create(table, user_id, body.model_dump()))
 
 
 @router.get("")
-def list_configurations(table: UsersTable, user_id: UserId) -> ConfigurationList:
+def list_configurations(table: UsersTable, user_id: CurrentUser) -> ConfigurationList:
     """List your saved configurations, oldest first."""
     found = [Configuration(**item) for item in store.list_for(table, user_id)]
     return ConfigurationList(configurations=found, count=len(found), limit=store.MAX_PER_USER)
 
 
 @router.get("/{config_id}", responses=NOT_FOUND)
-def get_configuration(config_id: ConfigId, table: UsersTable, user_id: UserId) -> Configuration:
+def get_configuration(
+    config_id: ConfigId, table: UsersTable, user_id: CurrentUser
+) -> Configuration:
     """Read one saved configuration."""
     return Configuration(**store.get(table, user_id, config_id))
 
 
 @router.patch("/{config_id}", responses=NOT_FOUND)
 def update_configuration(
-    config_id: ConfigId, body: ConfigurationPatch, table: UsersTable, user_id: UserId
+    config_id: ConfigId, body: ConfigurationPatch, table: UsersTable, user_id: CurrentUser
 ) -> Configuration:
     """Change some fields of a saved configuration."""
     changes = body.model_dump(exclude_unset=True)
@@ -65,7 +67,7 @@ def update_configuration(
 
 
 @router.delete("/{config_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
-def delete_configuration(config_id: ConfigId, table: UsersTable, user_id: UserId) -> Response:
+def delete_configuration(config_id: ConfigId, table: UsersTable, user_id: CurrentUser) -> Response:
     """Delete a saved configuration."""
     store.delete(table, user_id, config_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

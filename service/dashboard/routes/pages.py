@@ -17,7 +17,7 @@ ENDPOINTS = {
     "GET /api/v2/sentiment?tags=a,b&start&end": "sentiment per tag in a time window",
     "GET /api/v2/trends?hours&tag": "hourly average sentiment",
     "GET /api/v2/articles?limit&sentiment&hours": "most recent analysed articles",
-    "GET|POST /api/v2/configurations": "list or create your saved configurations (X-User-ID)",
+    "GET|POST /api/v2/configurations": "list or create your saved configurations",
     "GET|PATCH|DELETE /api/v2/configurations/{id}": "one saved configuration",
     "GET /api/v2/tickers/{ticker}/ohlc?range&resolution": "price candles",
     "GET /docs": "interactive API documentation",
