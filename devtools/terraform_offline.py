@@ -92,6 +92,18 @@ def write_cli_config(root: Path) -> Path:
     return config
 
 
+MOTO_PROVIDER_DIR: Final = Path("tests/infra/moto")
+"""Test-only: the provider pointed at a moto server (its endpoint is TF_VAR_moto_endpoint)."""
+MOTO_LOCAL_STATE_DIR: Final = Path("tests/infra/moto-local-state")
+"""Test-only: state in a local file instead of the S3 backend."""
+
+
+def moto_override_files(repo_root: Path, local_state: bool) -> tuple[Path, ...]:
+    """The test-only .tf files that point a copy of terraform/ at moto (and at local state)."""
+    directories = [MOTO_PROVIDER_DIR, *([MOTO_LOCAL_STATE_DIR] if local_state else [])]
+    return tuple(f for d in directories for f in sorted((repo_root / d).glob("*.tf")))
+
+
 def copy_configuration(source: Path, destination: Path, *extra_files: Path) -> Path:
     """A scratch copy of a Terraform configuration, without local state, plus `extra_files`."""
     shutil.copytree(

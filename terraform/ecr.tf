@@ -15,16 +15,34 @@ resource "aws_ecr_repository" "dashboard" {
 resource "aws_ecr_lifecycle_policy" "dashboard" {
   repository = aws_ecr_repository.dashboard.name
 
+  # ECR evaluates rules by priority and an image matched by a rule is never expired by a later
+  # one: rule 1 matches every deployed-<env> image (the running one and the rollback target) and
+  # keeps up to 1000 of them, i.e. all, since each tag names one image. Rule 2 (`any` must be the
+  # lowest priority) expires the rest beyond the newest N. tests/infra/test_ecr_lifecycle.py
+  # checks the document against ECR's rules and evaluates it.
   policy = jsonencode({
-    rules = [{
-      rulePriority = 1
-      description  = "Keep the last ${var.ecr_images_to_keep} images"
-      selection = {
-        tagStatus   = "any"
-        countType   = "imageCountMoreThan"
-        countNumber = var.ecr_images_to_keep
-      }
-      action = { type = "expire" }
-    }]
+    rules = [
+      {
+        rulePriority = 1
+        description  = "Never expire an image tagged deployed-* (running, or the rollback target)"
+        selection = {
+          tagStatus     = "tagged"
+          tagPrefixList = ["deployed-"]
+          countType     = "imageCountMoreThan"
+          countNumber   = 1000
+        }
+        action = { type = "expire" }
+      },
+      {
+        rulePriority = 2
+        description  = "Keep the newest ${var.ecr_images_to_keep} other images"
+        selection = {
+          tagStatus   = "any"
+          countType   = "imageCountMoreThan"
+          countNumber = var.ecr_images_to_keep
+        }
+        action = { type = "expire" }
+      },
+    ]
   })
 }

@@ -15,33 +15,44 @@ resource "aws_iam_role" "lambda" {
   assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
 }
 
-locals {
-  dynamodb_table_arns = [
-    aws_dynamodb_table.items.arn,
-    aws_dynamodb_table.users.arn,
-    aws_dynamodb_table.timeseries.arn,
-  ]
-}
-
+# Exactly the calls the service makes (tests/infra/test_iam.py drives every route against moto,
+# records each AWS call and compares it with this policy, both ways).
 data "aws_iam_policy_document" "lambda" {
   statement {
-    sid = "DynamoDBItemsOnOwnTables"
-    actions = [
-      "dynamodb:BatchGetItem",
-      "dynamodb:BatchWriteItem",
-      "dynamodb:ConditionCheckItem",
-      "dynamodb:DeleteItem",
-      "dynamodb:DescribeTable",
-      "dynamodb:GetItem",
-      "dynamodb:PutItem",
-      "dynamodb:Query",
-      "dynamodb:Scan",
-      "dynamodb:UpdateItem",
-    ]
-    resources = concat(
-      local.dynamodb_table_arns,
-      [for arn in local.dynamodb_table_arns : "${arn}/index/*"],
-    )
+    sid       = "HealthDescribesItemsTable"
+    actions   = ["dynamodb:DescribeTable"]
+    resources = [aws_dynamodb_table.items.arn]
+  }
+
+  statement {
+    sid       = "QueryItemsIndexes"
+    actions   = ["dynamodb:Query"]
+    resources = ["${aws_dynamodb_table.items.arn}/index/*"]
+  }
+
+  statement {
+    sid       = "QueryTimeseries"
+    actions   = ["dynamodb:Query"]
+    resources = [aws_dynamodb_table.timeseries.arn]
+  }
+
+  statement {
+    sid       = "ReadUsersKeysAndConfigurations"
+    actions   = ["dynamodb:GetItem", "dynamodb:Query"]
+    resources = [aws_dynamodb_table.users.arn]
+  }
+
+  statement {
+    # Configurations only: the function may write no APIKEY# item, so it cannot mint a key.
+    sid       = "WriteOwnConfigurationsOnly"
+    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.users.arn]
+
+    condition {
+      test     = "ForAllValues:StringLike"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["USER#*"]
+    }
   }
 
   statement {
@@ -51,6 +62,8 @@ data "aws_iam_policy_document" "lambda" {
   }
 
   statement {
+    # Without it S3 answers 403 instead of 404 for a ticker with no cache object, and the
+    # service could not tell "no data" (404 to the caller) from "storage refused" (503).
     sid       = "ListTickerCacheBucket"
     actions   = ["s3:ListBucket"]
     resources = [aws_s3_bucket.ticker_cache.arn]
@@ -60,16 +73,6 @@ data "aws_iam_policy_document" "lambda" {
     sid       = "WriteOwnLogGroup"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.lambda.arn}:*"]
-  }
-
-  dynamic "statement" {
-    for_each = var.api_key_secret_arn == null ? [] : [var.api_key_secret_arn]
-
-    content {
-      sid       = "ReadApiKeySecret"
-      actions   = ["secretsmanager:GetSecretValue"]
-      resources = [statement.value]
-    }
   }
 
   dynamic "statement" {

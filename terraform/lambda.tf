@@ -9,9 +9,6 @@ locals {
     TICKER_CACHE_BUCKET = aws_s3_bucket.ticker_cache.id
     ENVIRONMENT         = var.environment
     CORS_ORIGINS        = join(",", var.cors_origins)
-    }, {
-    for name, value in { DASHBOARD_API_KEY_SECRET_ARN = var.api_key_secret_arn } : name => value
-    if value != null
   })
 }
 
@@ -25,7 +22,7 @@ resource "aws_cloudwatch_log_group" "lambda" {
 resource "aws_lambda_function" "dashboard" {
   #checkov:skip=CKV_AWS_116:Invoked synchronously by API Gateway only; a dead-letter queue applies to asynchronous invocations.
   #checkov:skip=CKV_AWS_117:The function reaches only AWS APIs (DynamoDB, S3, Secrets Manager); a VPC would add NAT cost and cold-start time for no isolation gain.
-  #checkov:skip=CKV_AWS_173:The environment holds names and ARNs only, no secrets (the API key is read from Secrets Manager); AWS-managed encryption applies.
+  #checkov:skip=CKV_AWS_173:The environment holds table and bucket names only, no secrets: API keys live hashed in DynamoDB, and variables.tf refuses credential-like names in extra_environment_variables. AWS-managed encryption applies.
   #checkov:skip=CKV_AWS_272:Code signing does not apply to container images; images are pinned by digest instead.
   function_name = local.function_name
   description   = "Sentiment dashboard (${var.environment})"

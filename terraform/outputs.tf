@@ -43,6 +43,11 @@ output "role_arn" {
   value       = aws_iam_role.lambda.arn
 }
 
+output "cors_origins" {
+  description = "Origins the service's CORS policy allows (the E2E suite tests CORS with the first)."
+  value       = var.cors_origins
+}
+
 output "table_names" {
   description = "DynamoDB table names by role: items, users, timeseries."
   value = {

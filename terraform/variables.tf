@@ -91,21 +91,20 @@ variable "cors_origins" {
   default     = []
 }
 
-variable "api_key_secret_arn" {
-  description = "ARN of the Secrets Manager secret holding the dashboard API key; null leaves the API key unset (and grants no secret access)."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.api_key_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.api_key_secret_arn))
-    error_message = "The api_key_secret_arn must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>) or null."
-  }
-}
-
 variable "extra_environment_variables" {
-  description = "Additional environment variables for the function; the service's own settings (DATABASE_TABLE, ...) take precedence."
+  description = "Additional environment variables for the function; the service's own settings (DATABASE_TABLE, ...) take precedence. Never credentials: names that look like one are refused, as the values would sit in the plan, the state and the function's configuration."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition = alltrue([
+      for name in keys(var.extra_environment_variables) :
+      can(regex("^[A-Za-z_][A-Za-z0-9_]*$", name))
+      && !can(regex("(?i)(key|secret|token|passw|credential|auth)", name))
+      && !can(regex("^(?i)aws_", name))
+    ])
+    error_message = "The extra_environment_variables names must be plain identifiers, and none may look like a credential (KEY, SECRET, TOKEN, PASSWORD, CREDENTIAL, AUTH) or start with AWS_: the values would be readable in the plan, the Terraform state and the function's configuration. Users sign in with per-user API keys (dagger call api-key); AWS access comes from the function's role."
+  }
 }
 
 variable "log_retention_days" {
@@ -120,9 +119,14 @@ variable "log_retention_days" {
 }
 
 variable "ecr_images_to_keep" {
-  description = "How many images the ECR lifecycle policy keeps (older ones expire)."
+  description = "How many images the ECR lifecycle policy keeps besides those tagged deployed-* (which never expire); older ones expire."
   type        = number
   default     = 5
+
+  validation {
+    condition     = var.ecr_images_to_keep >= 1
+    error_message = "The ecr_images_to_keep must be at least 1."
+  }
 }
 
 variable "api_throttling_burst_limit" {

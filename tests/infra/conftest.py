@@ -13,6 +13,7 @@ from devtools.terraform_offline import (
     Terraform,
     base_env,
     copy_configuration,
+    moto_override_files,
     terraform_binary,
     write_cli_config,
 )
@@ -22,7 +23,7 @@ from tests.support.moto_server import MotoServer
 REGION: Final = "us-east-1"
 ACCOUNT: Final = "123456789012"  # moto's default account
 ENVIRONMENT: Final = "preprod"
-MOTO_FILES: Final = tuple(sorted((Path(__file__).parent / "moto").glob("*.tf")))
+MOTO_FILES: Final = moto_override_files(Path(__file__).resolve().parents[2], local_state=True)
 
 
 def image_uri(content: str, repository: str = f"sentiment-dashboard-{ENVIRONMENT}") -> str:

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from tests.infra import ecr_lifecycle
 from tests.infra.conftest import Deployment, image_uri
+from tests.infra.ecr_lifecycle import Image
 from tests.infra.terraform_cli import TerraformError, changed_resources
 from tests.support.moto_server import MotoServer
 
@@ -41,19 +43,107 @@ def test_ecr_repository_scans_images_on_push(deployment: Deployment, aws: Client
     assert repository["repositoryUri"] == deployment.outputs["ecr_repository_url"]
 
 
-def test_ecr_lifecycle_policy_keeps_the_last_five_images(
-    deployment: Deployment, aws: Client
-) -> None:
+@pytest.fixture(scope="module")
+def lifecycle_policy(deployment: Deployment, aws: Client) -> dict[str, Any]:
     name = deployment.outputs["ecr_repository_name"]
-    policy = json.loads(aws("ecr").get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"])
-    [rule] = policy["rules"]
+    return json.loads(aws("ecr").get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"])
 
-    assert rule["selection"] == {
-        "tagStatus": "any",
-        "countType": "imageCountMoreThan",
-        "countNumber": 5,
+
+def images(count: int, deployed_at: int | None = None) -> list[Image]:
+    """`count` images pushed one after another, one of them tagged deployed-preprod."""
+    return [
+        Image(
+            f"sha256:{n:064x}",
+            n,
+            (f"sha-{n}", *(("deployed-preprod",) if n == deployed_at else ())),
+        )
+        for n in range(count)
+    ]
+
+
+def test_ecr_lifecycle_policy_is_one_ecr_accepts(lifecycle_policy: dict[str, Any]) -> None:
+    assert ecr_lifecycle.violations(lifecycle_policy) == []
+    assert [rule["selection"]["tagStatus"] for rule in lifecycle_policy["rules"]] == [
+        "tagged",
+        "any",
+    ]
+
+
+def test_ecr_lifecycle_never_expires_the_deployed_image_however_old(
+    lifecycle_policy: dict[str, Any],
+) -> None:
+    pushed = images(12, deployed_at=0)
+
+    gone = ecr_lifecycle.expired(lifecycle_policy, pushed)
+
+    assert pushed[0].digest not in gone
+    kept = [image.pushed_at for image in pushed if image.digest not in gone]
+    assert kept == [0, 7, 8, 9, 10, 11]
+
+
+def test_ecr_lifecycle_keeps_the_newest_five_when_nothing_is_deployed(
+    lifecycle_policy: dict[str, Any],
+) -> None:
+    pushed = images(8)
+
+    gone = ecr_lifecycle.expired(lifecycle_policy, pushed)
+
+    assert sorted(image.pushed_at for image in pushed if image.digest not in gone) == [
+        3,
+        4,
+        5,
+        6,
+        7,
+    ]
+
+
+def test_the_evaluator_catches_a_policy_that_would_expire_the_deployed_image() -> None:
+    keep_five_of_any = {
+        "rules": [
+            {
+                "rulePriority": 1,
+                "selection": {
+                    "tagStatus": "any",
+                    "countType": "imageCountMoreThan",
+                    "countNumber": 5,
+                },
+                "action": {"type": "expire"},
+            }
+        ]
     }
-    assert rule["action"] == {"type": "expire"}
+    pushed = images(12, deployed_at=0)
+
+    assert pushed[0].digest in ecr_lifecycle.expired(keep_five_of_any, pushed)
+
+
+def test_the_rule_checker_refuses_any_before_a_tagged_rule() -> None:
+    any_first = {
+        "rules": [
+            {
+                "rulePriority": 1,
+                "selection": {
+                    "tagStatus": "any",
+                    "countType": "imageCountMoreThan",
+                    "countNumber": 5,
+                },
+                "action": {"type": "expire"},
+            },
+            {
+                "rulePriority": 2,
+                "selection": {
+                    "tagStatus": "tagged",
+                    "tagPrefixList": ["deployed-"],
+                    "countType": "imageCountMoreThan",
+                    "countNumber": 1000,
+                },
+                "action": {"type": "expire"},
+            },
+        ]
+    }
+
+    assert ecr_lifecycle.violations(any_first) == [
+        "rule 1: tagStatus any must have the highest rulePriority value"
+    ]
 
 
 def test_function_runs_exactly_the_digest_pinned_image(
@@ -75,8 +165,9 @@ def test_function_environment_names_its_tables_bucket_and_environment(
     assert variables["TIMESERIES_TABLE"] == tables["timeseries"]
     assert variables["TICKER_CACHE_BUCKET"] == deployment.outputs["ticker_cache_bucket"]
     assert variables["ENVIRONMENT"] == "preprod"
-    assert "CORS_ORIGINS" in variables
-    assert "DASHBOARD_API_KEY_SECRET_ARN" not in variables  # none configured for preprod
+    assert variables["CORS_ORIGINS"] == ",".join(deployment.outputs["cors_origins"])
+    assert deployment.outputs["cors_origins"] == ["https://e2e.sentiment-dashboard.invalid"]
+    assert not {"API_KEY", "DASHBOARD_API_KEY_SECRET_ARN"} & set(variables)
 
 
 def test_function_logs_to_its_own_group_with_retention(deployment: Deployment, aws: Client) -> None:
@@ -204,19 +295,21 @@ def test_image_reference_by_tag_is_rejected(deployment: Deployment) -> None:
         deployment.plan(image=tagged)
 
 
-def test_api_key_secret_is_passed_and_readable_only_when_configured(
-    deployment: Deployment,
-) -> None:
-    secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:dashboard-api-key-AbCdEf"
-    deployment.plan("-out=secret.tfplan", f"-var=api_key_secret_arn={secret}")
+@pytest.mark.parametrize(
+    "name", ["API_KEY", "STRIPE_SECRET", "GITHUB_TOKEN", "DB_PASSWORD", "AWS_REGION", "my_auth"]
+)
+def test_credential_like_extra_variables_are_refused(deployment: Deployment, name: str) -> None:
+    with pytest.raises(TerraformError, match=r"none\s+may\s+look\s+like\s+a\s+credential"):
+        deployment.plan(f'-var=extra_environment_variables={{{name}="x"}}')
+
+
+def test_plain_extra_variables_reach_the_function(deployment: Deployment) -> None:
+    deployment.plan("-out=extra.tfplan", '-var=extra_environment_variables={LOG_LEVEL="debug"}')
     after = {
         change["address"]: change["change"]["after"]
-        for change in deployment.terraform.show_json("secret.tfplan")["resource_changes"]
+        for change in deployment.terraform.show_json("extra.tfplan")["resource_changes"]
     }
     [environment] = after["aws_lambda_function.dashboard"]["environment"]
-    statements = json.loads(after["aws_iam_role_policy.lambda"]["policy"])["Statement"]
-    [secret_statement] = [s for s in statements if "secretsmanager" in json.dumps(s)]
 
-    assert environment["variables"]["DASHBOARD_API_KEY_SECRET_ARN"] == secret
-    assert secret_statement["Action"] == "secretsmanager:GetSecretValue"
-    assert secret_statement["Resource"] == secret
+    assert environment["variables"]["LOG_LEVEL"] == "debug"
+    assert environment["variables"]["ENVIRONMENT"] == "preprod"

@@ -45,7 +45,7 @@ def initialised(
 def test_configuration_is_formatted(
     terraform_dir: Path, make_terraform: Callable[[Path], Terraform]
 ) -> None:
-    for directory in (terraform_dir, MOTO_FILES[0].parent):
+    for directory in (terraform_dir, *{f.parent for f in MOTO_FILES}):
         make_terraform(directory).run("fmt", "-check", "-recursive", "-diff", "-no-color")
 
 

@@ -1,5 +1,5 @@
 # Settings of the local environment: a moto server stands in for AWS (docs/local-deploy.md).
-# No backend.hcl: local state. image_uri and api_key_secret_arn are given at deploy time.
+# No backend.hcl: local state. image_uri is given at deploy time.
 environment = "local"
 aws_region  = "us-east-1"
 

@@ -1,5 +1,7 @@
-# State of the preprod environment: terraform init -backend-config=environments/preprod/backend.hcl
-bucket         = "sentiment-dashboard-terraform-state"
+# State of the preprod environment, in the account's state bucket made by
+# `dagger call bootstrap --env preprod`. The bucket is named from the account and region
+# (sentiment-dashboard-tfstate-<account>-<region>), so the pipeline adds it:
+#   terraform init -backend-config=environments/preprod/backend.hcl -backend-config=bucket=<that name>
 key            = "sentiment-dashboard/preprod/terraform.tfstate"
 region         = "us-east-1"
 dynamodb_table = "sentiment-dashboard-terraform-locks"

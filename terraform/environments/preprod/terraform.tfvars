@@ -7,4 +7,7 @@ timeout                        = 29
 reserved_concurrent_executions = -1
 log_retention_days             = 14
 
-cors_origins = []
+# The dashboard page is served by the API itself (same origin); cross-origin callers need listing.
+# Preprod's only one is the E2E suite's CORS test, which reads this origin from the deploy's
+# outputs (cors_origins). A .invalid name can never be a real site, so it grants no one anything.
+cors_origins = ["https://e2e.sentiment-dashboard.invalid"]

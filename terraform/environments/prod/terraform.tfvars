@@ -7,4 +7,5 @@ timeout                        = 29
 reserved_concurrent_executions = -1
 log_retention_days             = 90
 
+# The dashboard page is served by the API itself (same origin): list other web origins here.
 cors_origins = []

@@ -1,8 +1,6 @@
-# Copied into a temporary copy of terraform/ by the tests (never into terraform/ itself): points
-# the AWS provider at the moto server and keeps state in a local file.
-terraform {
-  backend "local" {}
-}
+# Copied into a temporary copy of terraform/ by the tests and the rehearsals (never into
+# terraform/ itself): points the AWS provider at the moto server. Local state, where wanted, is
+# ../moto-local-state/.
 
 # Endpoint names as in provider 3.x (`apigateway` serves API Gateway v1 and v2 there).
 provider "aws" {
