@@ -28,6 +28,7 @@ class FakeSteps:
     applied: list[str] = field(default_factory=list)
     smoked: list[str] = field(default_factory=list)
     good: str | None = None
+    repository_exists: bool = True
 
     async def _step(self, name: str) -> None:
         self.calls.append(name)
@@ -46,9 +47,19 @@ class FakeSteps:
         await self._step("test")
         return "12 passed"
 
+    async def ensure_repository(self) -> bool:
+        await self._step("ensure_repository")
+        created = not self.repository_exists
+        self.repository_exists = True
+        return created
+
     async def publish(self) -> str:
         await self._step("publish")
         return REF
+
+    async def register_api_key(self) -> str:
+        await self._step("register_api_key")
+        return "registered for user e2e-suite"
 
     async def apply(self, image_ref: str) -> TerraformOutputs:
         await self._step("apply")
@@ -87,14 +98,24 @@ def test_stages_run_in_the_documented_order(clock: FakeClock) -> None:
         "build",
         "image_size",
         "test",
+        "ensure_repository",
         "publish",
         "last_good",
         "apply",
+        "register_api_key",
         "smoke",
         "mark_good",
     ]
     assert [stage.name for stage in summary.stages] == list(deploy.STAGES)
-    assert deploy.STAGES == ("build", "size guard", "test", "publish", "terraform apply", "smoke")
+    assert deploy.STAGES == (
+        "build",
+        "size guard",
+        "test",
+        "publish",
+        "terraform apply",
+        "api key",
+        "smoke",
+    )
 
 
 def test_the_published_digest_is_what_terraform_applies(clock: FakeClock) -> None:
@@ -109,14 +130,27 @@ def test_the_published_digest_is_what_terraform_applies(clock: FakeClock) -> Non
 def test_summary_has_digest_api_url_and_time_per_stage(clock: FakeClock) -> None:
     text = run(FakeSteps(clock), clock).render()
 
-    assert text.startswith("deploy preprod: succeeded in 8.0 s")
+    assert text.startswith("deploy preprod: succeeded in 10.0 s")
     assert f"image            {REF}" in text
     assert f"api url          {OUTPUTS.api_url}" in text
-    for stage in ("build", "size guard", "test", "publish"):
+    assert "api key          registered for user e2e-suite" in text
+    for stage in ("build", "size guard", "test", "api key"):
         assert f"  {stage:<15}     1.0 s  ok" in text
-    for stage in ("terraform apply", "smoke"):
+    for stage in ("publish", "terraform apply", "smoke"):
         assert f"  {stage:<15}     2.0 s  ok" in text
     assert "previous image   none recorded" in text
+    assert "ecr repository" not in text
+
+
+def test_a_first_deploy_creates_the_repository_before_the_push_and_says_so(
+    clock: FakeClock,
+) -> None:
+    steps = FakeSteps(clock, repository_exists=False)
+
+    text = run(steps, clock).render()
+
+    assert steps.calls.index("ensure_repository") < steps.calls.index("publish")
+    assert "ecr repository   created (first deploy: targeted terraform apply)" in text
 
 
 @pytest.mark.parametrize(
@@ -125,11 +159,30 @@ def test_summary_has_digest_api_url_and_time_per_stage(clock: FakeClock) -> None
         ("build", "build", ["build"]),
         ("image_size", "size guard", ["build", "image_size"]),
         ("test", "test", ["build", "image_size", "test"]),
-        ("publish", "publish", ["build", "image_size", "test", "publish"]),
+        (
+            "ensure_repository",
+            "publish",
+            ["build", "image_size", "test", "ensure_repository"],
+        ),
+        ("publish", "publish", ["build", "image_size", "test", "ensure_repository", "publish"]),
         (
             "apply",
             "terraform apply",
-            ["build", "image_size", "test", "publish", "last_good", "apply"],
+            ["build", "image_size", "test", "ensure_repository", "publish", "last_good", "apply"],
+        ),
+        (
+            "register_api_key",
+            "api key",
+            [
+                "build",
+                "image_size",
+                "test",
+                "ensure_repository",
+                "publish",
+                "last_good",
+                "apply",
+                "register_api_key",
+            ],
         ),
     ],
 )

@@ -19,7 +19,18 @@ import pytest
 from dagger import dag
 from dagger.mod import default_module
 
-from sentiment_pipeline import ecr, envs, graph, main, terraform, testing
+from dashboard import schema as dashboard_schema
+from sentiment_pipeline import (
+    api_keys,
+    bootstrap,
+    ecr,
+    envs,
+    graph,
+    main,
+    session,
+    terraform,
+    testing,
+)
 from sentiment_pipeline.credentials import MissingCredentials
 from sentiment_pipeline.envs import UnknownEnvironment
 from sentiment_pipeline.main import SentimentPipeline
@@ -143,37 +154,119 @@ def test_registry_login_goes_in_as_a_secret(source: dagger.Directory) -> None:
     assert "pw!" not in json.dumps(calls(ctr, "withEnvVariable"))
 
 
-def test_publish_pushes_sha_and_latest_and_returns_the_digest_reference(
-    source: dagger.Directory,
-    keys: graph.AwsInputs,
+REPO = "123456789012.dkr.ecr.us-east-1.amazonaws.com/sentiment-dashboard-preprod"
+REF = f"{REPO}@{DIGEST}"
+
+
+def with_keys(keys: graph.AwsInputs) -> SentimentPipeline:
+    """The module as `dagger call --aws-access-key-id ... --aws-secret-access-key ...` makes it."""
+    return SentimentPipeline(
+        aws_access_key_id=keys.access_key_id,
+        aws_secret_access_key=keys.secret_access_key,
+        aws_session_token=keys.session_token,
+    )
+
+
+def terraform_outputs(api_url: str) -> str:
+    return json.dumps(
+        {
+            "api_url": {"value": api_url},
+            "function_name": {"value": "sentiment-dashboard-preprod"},
+            "ecr_repository_url": {"value": REPO},
+            "cors_origins": {"value": ["https://e2e.sentiment-dashboard.invalid"]},
+        }
+    )
+
+
+@dataclasses.dataclass
+class Account:
+    """preprod's AWS account on the moto server, as far as a test has set it up."""
+
+    endpoint: str
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1")
+
+    def bootstrap(self) -> bootstrap.BootstrapReport:
+        return bootstrap.bootstrap(
+            self.client("s3"), self.client("dynamodb"), bootstrap.Account("123456789012"), PREPROD()
+        )
+
+    def create_repository(self) -> None:
+        self.client("ecr").create_repository(repositoryName="sentiment-dashboard-preprod")
+
+    def create_users_table(self) -> None:
+        self.client("dynamodb").create_table(
+            TableName=PREPROD().users_table, **dashboard_schema.PK_SK_TABLE
+        )
+
+
+def PREPROD() -> envs.Environment:
+    return envs.get("preprod")
+
+
+@pytest.fixture
+def account(
     engine: dict[str, list[Any]],
     moto_server: MotoServer,
     aws_env: None,
+    scripted_server: ScriptedServer,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:
+) -> Account:
+    """An empty account on moto playing preprod's; its API (once deployed) answers healthy."""
     moto_server.reset()
     monkeypatch.setitem(
         envs.ENVIRONMENTS,
         "preprod",
         dataclasses.replace(envs.get("preprod"), aws_endpoint_url=moto_server.endpoint),
     )
-    repo = "123456789012.dkr.ecr.us-east-1.amazonaws.com/sentiment-dashboard-preprod"
+    engine["outputs"][0]["terraform"] = terraform_outputs(scripted_server.url + "/")
+    scripted_server.script(Reply(200, '{"status":"healthy"}'))
+    return Account(moto_server.endpoint)
 
+
+@pytest.fixture
+def preprod_on_moto(account: Account) -> Any:
+    """preprod bootstrapped, its ECR repository and users table there: the ECR client."""
+    account.bootstrap()
+    account.create_repository()
+    account.create_users_table()
+    return account.client("ecr")
+
+
+def test_bootstrap_makes_the_state_bucket_and_lock_table_then_changes_nothing(
+    keys: graph.AwsInputs, account: Account
+) -> None:
+    first = asyncio.run(with_keys(keys).bootstrap("preprod"))
+    again = asyncio.run(with_keys(keys).bootstrap("preprod"))
+
+    bucket = "sentiment-dashboard-tfstate-123456789012-us-east-1"
+    assert first.startswith("bootstrap preprod (account 123456789012, us-east-1): 7 changed")
+    assert f"changed  s3 bucket {bucket} created" in first
+    assert "changed  dynamodb lock table sentiment-dashboard-terraform-locks created" in first
+    assert again.startswith("bootstrap preprod (account 123456789012, us-east-1): nothing changed")
+    assert "changed" not in again.split("\n", 1)[1]
+    s3 = account.client("s3")
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+
+
+def test_publish_pushes_sha_and_latest_and_returns_the_digest_reference(
+    source: dagger.Directory,
+    keys: graph.AwsInputs,
+    engine: dict[str, list[Any]],
+    preprod_on_moto: Any,
+) -> None:
     ref = asyncio.run(
-        SentimentPipeline().publish(
-            source,
-            dag.host().directory(".").as_git(),
-            "preprod",
-            git_sha=SHA[:12],
-            aws_access_key_id=keys.access_key_id,
-            aws_secret_access_key=keys.secret_access_key,
+        with_keys(keys).publish(
+            source, dag.host().directory(".").as_git(), "preprod", git_sha=SHA[:12]
         )
     )
 
-    assert ref == f"{repo}@{DIGEST}"
-    assert [address for address, _ in engine["publish"]] == [f"{repo}:{SHA[:12]}", f"{repo}:latest"]
+    assert ref == REF
+    assert [address for address, _ in engine["publish"]] == [f"{REPO}:{SHA[:12]}", f"{REPO}:latest"]
     pushed = engine["publish"][0][1]
-    assert calls(pushed, "withRegistryAuth")[0]["address"] == repo.split("/")[0]
+    assert calls(pushed, "withRegistryAuth")[0]["address"] == REPO.split("/")[0]
+    assert engine["sync"] == []  # the repository exists: no terraform before the push
 
 
 def test_a_throttled_push_is_retried(
@@ -192,31 +285,34 @@ def test_a_throttled_push_is_retried(
 
     auth = main.ecr.RegistryAuth("1.dkr.ecr.us-east-1.amazonaws.com", "AWS", "pw")
     monkeypatch.setattr(dagger.Container, "publish", throttled_then_ok)
-    monkeypatch.setattr(main, "registry_auth", lambda env, creds: auth)
+    monkeypatch.setattr(main.ecr, "registry_auth", lambda client, policy: auth)
     monkeypatch.setattr(main, "PUBLISH_RETRY", RetryPolicy(base_delay=0.001, rng=random.Random(1)))
-    keys = graph.AwsInputs(secret("id"), secret("key"))
+    aws = session.AwsSession(envs.get("prod"), graph.AwsInputs(secret("id"), secret("key")))
 
-    ref = asyncio.run(main.publish_image(graph.image(source, "b"), envs.get("prod"), keys, SHA))
+    ref = asyncio.run(main.publish_image(graph.image(source, "b"), aws, SHA))
 
     assert ref == f"1.dkr.ecr.us-east-1.amazonaws.com/sentiment-dashboard-prod@{DIGEST}"
     assert attempts[:2] == [attempts[0], attempts[0]]
     assert len(attempts) == 3
 
 
+BACKEND = {"bucket": "sentiment-dashboard-tfstate-123456789012-us-east-1"}
+
+
 def test_terraform_runs_in_a_pinned_image_with_secret_credentials(
     source: dagger.Directory, keys: graph.AwsInputs
 ) -> None:
-    ref = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/sentiment-dashboard-preprod@{DIGEST}"
     env = envs.get("preprod")
+    commands = terraform.commands(env, REF, "apply", BACKEND)
 
-    run = graph.terraform_run(source, env, keys, ref, "apply", run_id="1")
+    run = graph.terraform_run(source, env, keys, commands, run_id="1")
 
     assert calls(run, "from") == [{"address": "hashicorp/terraform:1.9.8"}]
     (mounted,) = calls(run, "withDirectory")
     assert mounted["path"] == terraform.WORKDIR
     assert calls(mounted["source"], "directory")[-1] == {"path": "terraform"}
-    assert [c["args"] for c in calls(run, "withExec")] == terraform.commands(env, ref, "apply")
-    assert f"-var=image_uri={ref}" in calls(run, "withExec")[1]["args"]
+    assert [c["args"] for c in calls(run, "withExec")] == commands
+    assert f"-var=image_uri={REF}" in calls(run, "withExec")[1]["args"]
     secrets = {c["name"]: c["secret"] for c in calls(run, "withSecretVariable")}
     assert set(secrets) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
     assert all(isinstance(value, dagger.Secret) for value in secrets.values())
@@ -230,8 +326,9 @@ def test_terraform_with_web_identity_mounts_the_token_as_a_secret(
     source: dagger.Directory,
 ) -> None:
     aws = graph.AwsInputs(web_identity_token=secret("oidc"), role_arn="arn:aws:iam::1:role/deploy")
+    commands = terraform.commands(envs.get("prod"), "r@" + DIGEST, "plan", BACKEND)
 
-    run = graph.terraform_run(source, envs.get("prod"), aws, "r@" + DIGEST, "plan", run_id="1")
+    run = graph.terraform_run(source, envs.get("prod"), aws, commands, run_id="1")
 
     (mounted,) = calls(run, "withMountedSecret")
     assert mounted["path"] == graph.WEB_IDENTITY_TOKEN_PATH
@@ -242,36 +339,22 @@ def test_terraform_with_web_identity_mounts_the_token_as_a_secret(
     assert "AWS_ACCESS_KEY_ID" not in plain
 
 
-def terraform_outputs(api_url: str) -> str:
-    return json.dumps(
-        {
-            "api_url": {"value": api_url},
-            "function_name": {"value": "sentiment-dashboard-preprod"},
-            "ecr_repository_url": {"value": "123456789012.dkr.ecr.us-east-1.amazonaws.com/x"},
-        }
+def pushed(ecr_client: Any) -> None:
+    """What the (faked) push leaves in ECR: the manifest under the commit's tag."""
+    ecr_client.put_image(
+        repositoryName="sentiment-dashboard-preprod",
+        imageManifest=MANIFEST,
+        imageTag=SHA,
+        imageDigest=DIGEST,
     )
 
 
-@pytest.fixture
-def preprod_on_moto(
-    engine: dict[str, list[Any]],
-    moto_server: MotoServer,
-    aws_env: None,
-    scripted_server: ScriptedServer,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Any:
-    """preprod's AWS on the moto server, its API healthy, its ECR repository there: the client."""
-    moto_server.reset()
-    monkeypatch.setitem(
-        envs.ENVIRONMENTS,
-        "preprod",
-        dataclasses.replace(envs.get("preprod"), aws_endpoint_url=moto_server.endpoint),
+def deploy_preprod(source: dagger.Directory, keys: graph.AwsInputs, **extra: Any) -> str:
+    return asyncio.run(
+        with_keys(keys).deploy(
+            source, dag.host().directory(".").as_git(), "preprod", git_sha=SHA, **extra
+        )
     )
-    engine["outputs"][0]["terraform"] = terraform_outputs(scripted_server.url + "/")
-    scripted_server.script(Reply(200, '{"status":"healthy"}'))
-    ecr_client = boto3.client("ecr", endpoint_url=moto_server.endpoint, region_name="us-east-1")
-    ecr_client.create_repository(repositoryName="sentiment-dashboard-preprod")
-    return ecr_client
 
 
 def test_deploy_runs_the_chain_and_terraform_gets_the_published_digest(
@@ -282,42 +365,103 @@ def test_deploy_runs_the_chain_and_terraform_gets_the_published_digest(
     preprod_on_moto: Any,
 ) -> None:
     ecr_client = preprod_on_moto
-    ecr_client.put_image(
-        repositoryName="sentiment-dashboard-preprod",
-        imageManifest=MANIFEST,
-        imageTag=SHA,
-        imageDigest=DIGEST,
-    )
+    pushed(ecr_client)
 
-    summary = asyncio.run(
-        SentimentPipeline().deploy(
-            source,
-            dag.host().directory(".").as_git(),
-            "preprod",
-            git_sha=SHA,
-            aws_access_key_id=keys.access_key_id,
-            aws_secret_access_key=keys.secret_access_key,
-            aws_session_token=keys.session_token,
-        )
-    )
+    summary = deploy_preprod(source, keys)
 
-    ref = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/sentiment-dashboard-preprod@{DIGEST}"
     tests_run, terraform_run = engine["stdout"]
     assert calls(tests_run, "withExec") == [{"args": list(testing.UNIT_TEST_COMMAND)}]
-    assert f"-var=image_uri={ref}" in calls(terraform_run, "withExec")[1]["args"]
+    init, plan = (c["args"] for c in calls(terraform_run, "withExec")[:2])
+    assert f"-backend-config=bucket={BACKEND['bucket']}" in init
+    assert f"-var=image_uri={REF}" in plan
     assert scripted_server.requests == ["/health"]
     assert summary.startswith("deploy preprod: succeeded")
-    assert f"image            {ref}" in summary
+    assert f"image            {REF}" in summary
     assert f"api url          {scripted_server.url}/" in summary
-    assert ecr.last_good(ecr_client, "sentiment-dashboard-preprod", "preprod") == ref
-    assert [line.split()[0] for line in summary.splitlines()[-6:]] == [
+    assert "api key          none given (--e2e-api-key): no key registered" in summary
+    assert "ecr repository" not in summary
+    assert ecr.last_good(ecr_client, "sentiment-dashboard-preprod", "preprod") == REF
+    assert [line.split()[0] for line in summary.splitlines()[-7:]] == [
         "build",
         "size",
         "test",
         "publish",
         "terraform",
+        "api",
         "smoke",
     ]
+
+
+def test_deploy_registers_the_e2e_key_from_a_secret_only_as_its_hash(
+    source: dagger.Directory,
+    keys: graph.AwsInputs,
+    engine: dict[str, list[Any]],
+    account: Account,
+    preprod_on_moto: Any,
+) -> None:
+    e2e_key = "sdk_the-e2e-suites-own-key-0123456789"
+    pushed(preprod_on_moto)
+
+    first = deploy_preprod(source, keys, e2e_api_key=dag.set_secret("e2e", e2e_key))
+    again = deploy_preprod(source, keys, e2e_api_key=dag.set_secret("e2e", e2e_key))
+
+    digest = api_keys.key_hash(e2e_key)
+    assert f"api key          registered for user e2e-suite (key id {digest[:12]})" in first
+    assert f"api key          already registered for user e2e-suite (key id {digest[:12]})" in again
+    items = account.client("dynamodb").scan(TableName=PREPROD().users_table)["Items"]
+    assert [item["user_id"]["S"] for item in items] == ["e2e-suite"]
+    assert e2e_key not in json.dumps(items)
+    assert e2e_key not in first + again
+
+
+def test_a_first_deploy_creates_the_repository_by_terraform_before_the_push(
+    source: dagger.Directory,
+    keys: graph.AwsInputs,
+    engine: dict[str, list[Any]],
+    account: Account,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account.bootstrap()
+    account.create_users_table()
+    sync = dagger.Container.sync
+
+    async def terraform_makes_the_repository(self: dagger.Container) -> dagger.Container:
+        if any(
+            "-target=aws_ecr_repository.dashboard" in c["args"] for c in calls(self, "withExec")
+        ):
+            account.create_repository()
+            pushed(account.client("ecr"))
+        return await sync(self)
+
+    monkeypatch.setattr(dagger.Container, "sync", terraform_makes_the_repository)
+
+    summary = deploy_preprod(source, keys)
+
+    targeted = [
+        obj
+        for obj in engine["sync"]
+        if any("-target" in " ".join(c["args"]) for c in calls(obj, "withExec"))
+    ]
+    (repository_apply,) = targeted
+    plan = calls(repository_apply, "withExec")[1]["args"]
+    assert "-target=aws_ecr_repository.dashboard" in plan
+    assert f"-var=image_uri={terraform.placeholder_image(PREPROD(), '123456789012')}" in plan
+    assert "ecr repository   created (first deploy: targeted terraform apply)" in summary
+
+
+def test_deploy_on_an_account_never_bootstrapped_stops_before_the_push(
+    source: dagger.Directory,
+    keys: graph.AwsInputs,
+    engine: dict[str, list[Any]],
+    account: Account,
+) -> None:
+    with pytest.raises(StageFailed) as failed:
+        deploy_preprod(source, keys)
+
+    assert failed.value.stage == "publish"
+    assert "run `dagger call bootstrap --env preprod` once" in str(failed.value)
+    assert "state bucket sentiment-dashboard-tfstate-123456789012-us-east-1" in str(failed.value)
+    assert engine["publish"] == []
 
 
 def test_a_broken_build_never_reaches_terraform(
@@ -332,16 +476,7 @@ def test_a_broken_build_never_reaches_terraform(
     monkeypatch.setattr(dagger.Container, "sync", broken)
 
     with pytest.raises(StageFailed, match=r"^stage 'build' failed: RuntimeError: process"):
-        asyncio.run(
-            SentimentPipeline().deploy(
-                source,
-                dag.host().directory(".").as_git(),
-                "preprod",
-                git_sha=SHA,
-                aws_access_key_id=keys.access_key_id,
-                aws_secret_access_key=keys.secret_access_key,
-            )
-        )
+        deploy_preprod(source, keys)
 
     assert engine["stdout"] == engine["publish"] == []
 
@@ -350,18 +485,10 @@ def test_a_broken_build_never_reaches_terraform(
 def test_unknown_environment_fails_before_any_work(
     source: dagger.Directory, keys: graph.AwsInputs, engine: dict[str, list[Any]], function: str
 ) -> None:
-    call = getattr(SentimentPipeline(), function)
+    call = getattr(with_keys(keys), function)
 
     with pytest.raises(UnknownEnvironment, match="unknown environment 'staging'"):
-        asyncio.run(
-            call(
-                source,
-                dag.host().directory(".").as_git(),
-                "staging",
-                aws_access_key_id=keys.access_key_id,
-                aws_secret_access_key=keys.secret_access_key,
-            )
-        )
+        asyncio.run(call(source, dag.host().directory(".").as_git(), "staging"))
 
     assert engine["sync"] == engine["stdout"] == engine["publish"] == []
 
@@ -378,6 +505,25 @@ def test_missing_credentials_fail_before_any_work(
     assert engine["sync"] == engine["stdout"] == engine["publish"] == []
 
 
+def test_lone_stages_on_local_are_refused_before_any_work(
+    source: dagger.Directory, keys: graph.AwsInputs, engine: dict[str, list[Any]]
+) -> None:
+    pipeline = with_keys(keys)
+    git = dag.host().directory(".").as_git()
+    attempts = {
+        "publish": lambda: pipeline.publish(source, git, "local"),
+        "terraform": lambda: pipeline.terraform(source, "local", "r@" + DIGEST),
+        "smoke": lambda: pipeline.smoke("http://127.0.0.1:9/", env="local"),
+        "bootstrap": lambda: pipeline.bootstrap("local"),
+    }
+
+    for command, attempt in attempts.items():
+        with pytest.raises(envs.LocalNotSupported, match=f"`dagger call {command} --env local`"):
+            asyncio.run(attempt())
+
+    assert engine["sync"] == engine["stdout"] == engine["publish"] == []
+
+
 def test_terraform_checks_env_credentials_and_action_first(source: dagger.Directory) -> None:
     pipeline = SentimentPipeline()
     with pytest.raises(UnknownEnvironment):
@@ -386,9 +532,8 @@ def test_terraform_checks_env_credentials_and_action_first(source: dagger.Direct
         asyncio.run(pipeline.terraform(source, "prod", "r@" + DIGEST))
 
 
-def test_registration_lists_every_function_with_a_one_line_description(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def registered_objects(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, Any]]:
+    """name -> {"functions": {name: {doc, args}}, "constructor": {args}} as the engine sees them."""
     module = default_module()
     monkeypatch.setattr(module, "_main_name", "SentimentPipeline")
     monkeypatch.setattr(module, "_main", module.get_object("SentimentPipeline"))
@@ -398,32 +543,67 @@ def test_registration_lists_every_function_with_a_one_line_description(
 
     monkeypatch.setattr(dagger.Module, "id", no_engine_id)
     registered = asyncio.run(module._typedefs())
-    (type_def,) = [c["object"] for c in calls(registered, "withObject")]
-    functions = {}
-    for spec in calls(type_def, "withFunction"):
-        name = calls(spec["function"], "function")[0]["name"]
-        functions[name] = {
-            "doc": calls(spec["function"], "withDescription")[0]["description"],
-            "args": {a["name"]: a for a in calls(spec["function"], "withArg")},
+    objects = {}
+    for spec in calls(registered, "withObject"):
+        type_def = spec["object"]
+        name = calls(type_def, "withObject")[0]["name"]
+        functions = {}
+        for function in calls(type_def, "withFunction"):
+            fn = function["function"]
+            functions[calls(fn, "function")[0]["name"]] = {
+                "doc": calls(fn, "withDescription")[0]["description"],
+                "args": {a["name"]: a for a in calls(fn, "withArg")},
+            }
+        constructors = [calls(c["function"], "withArg") for c in calls(type_def, "withConstructor")]
+        objects[name] = {
+            "functions": functions,
+            "constructor": {a["name"]: a for args in constructors for a in args},
         }
+    return objects
+
+
+def test_registration_lists_every_function_with_a_one_line_description(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    objects = registered_objects(monkeypatch)
+    functions = objects["SentimentPipeline"]["functions"]
 
     assert set(functions) == {
         "build",
         "test",
+        "bootstrap",
         "publish",
         "terraform",
         "smoke",
         "deploy",
         "rollback",
+        "api_key",
         "local_dashboard",
     }
-    for name, function in functions.items():
+    assert set(objects["ApiKeys"]["functions"]) == {"issue", "list", "revoke"}
+    for name, function in {**functions, **objects["ApiKeys"]["functions"]}.items():
         assert "\n" not in function["doc"], name
         assert function["doc"].endswith("."), name
+        assert len(function["doc"]) <= 100, name
     assert functions["build"]["args"]["source"]["defaultPath"] == "/"
     assert functions["build"]["args"]["source"]["ignore"] == graph.SOURCE_IGNORE
     assert functions["deploy"]["args"]["git"]["defaultPath"] == "/"
-    assert set(functions["deploy"]["args"]) >= {"env", "git_sha", "aws_access_key_id", "role_arn"}
+    assert set(functions["deploy"]["args"]) >= {"env", "git_sha", "e2e_api_key"}
+
+
+def test_credentials_are_given_once_to_the_constructor(monkeypatch: pytest.MonkeyPatch) -> None:
+    objects = registered_objects(monkeypatch)
+    credential_args = {
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "web_identity_token",
+        "role_arn",
+    }
+
+    assert set(objects["SentimentPipeline"]["constructor"]) == credential_args
+    for name, function in objects["SentimentPipeline"]["functions"].items():
+        assert not credential_args & set(function["args"]), name
 
 
 def test_rollback_applies_the_image_tagged_deployed_env(
@@ -442,18 +622,30 @@ def test_rollback_applies_the_image_tagged_deployed_env(
     )
 
     summary = asyncio.run(
-        SentimentPipeline().rollback(
-            source,
-            dag.host().directory(".").as_git(),
-            "preprod",
-            aws_access_key_id=keys.access_key_id,
-            aws_secret_access_key=keys.secret_access_key,
-        )
+        with_keys(keys).rollback(source, dag.host().directory(".").as_git(), "preprod")
     )
 
-    ref = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/sentiment-dashboard-preprod@{DIGEST}"
     (terraform_run,) = engine["stdout"]
-    assert f"-var=image_uri={ref}" in calls(terraform_run, "withExec")[1]["args"]
+    assert f"-var=image_uri={REF}" in calls(terraform_run, "withExec")[1]["args"]
     assert engine["sync"] == engine["publish"] == []
     assert summary.startswith("rollback preprod: succeeded")
     assert scripted_server.requests == ["/health"]
+
+
+def test_api_keys_are_issued_once_listed_without_the_key_and_revoked(
+    keys: graph.AwsInputs, account: Account
+) -> None:
+    account.create_users_table()
+    keys_of_preprod = with_keys(keys).api_key("preprod")
+
+    issued = asyncio.run(keys_of_preprod.issue("alice@example.com"))
+    key = issued.splitlines()[0]
+    listed = asyncio.run(keys_of_preprod.list_())
+    revoked = asyncio.run(keys_of_preprod.revoke(user="alice@example.com"))
+
+    assert key.startswith("sdk_")
+    assert "shown only this once" in issued
+    assert "alice@example.com" in listed
+    assert key not in listed
+    assert revoked.startswith("revoked ")
+    assert asyncio.run(keys_of_preprod.list_()) == "no keys issued"

@@ -139,7 +139,7 @@ def test_terraform_binds_moto_carries_the_override_and_keeps_state_in_a_volume(
     assert calls(run, "from") == [{"address": graph.TERRAFORM_IMAGE}]
     assert bindings(run) == {"moto": moto}
     copied = [calls(c["source"], "directory")[-1]["path"] for c in calls(run, "withDirectory")]
-    assert copied == ["terraform", "tests/infra/moto"]
+    assert copied == ["terraform", "tests/infra/moto", "tests/infra/moto-local-state"]
     assert all(c["path"] == terraform.WORKDIR for c in calls(run, "withDirectory"))
     volumes = {
         c["path"]: calls(c["cache"], "cacheVolume")[0]["key"]
@@ -156,17 +156,18 @@ def test_terraform_binds_moto_carries_the_override_and_keeps_state_in_a_volume(
     assert env_of(run)["TF_VAR_moto_endpoint"] == "http://moto:5000"
 
 
-def test_terraform_without_tfvars_and_the_ecr_bootstrap(source: dagger.Directory) -> None:
+def test_terraform_without_tfvars_and_the_repository_first(source: dagger.Directory) -> None:
     moto = local.moto_server(source, LOCAL)
+    placeholder = terraform.placeholder_image(LOCAL, "123456789012")
 
     run = local.terraform_run(
-        source, LOCAL, moto, local.bootstrap_ref(LOCAL), False, "1", local.BOOTSTRAP_TARGET
+        source, LOCAL, moto, placeholder, False, "1", terraform.REPOSITORY_TARGETS
     )
 
     plan = execs(run)[-3]
     assert "-target=aws_ecr_repository.dashboard" in plan
     assert not any(arg.startswith("-var-file") for arg in plan)
-    assert f"-var=image_uri={local.bootstrap_ref(LOCAL)}" in plan
+    assert f"-var=image_uri={placeholder}" in plan
 
 
 def test_local_needs_no_aws_credentials_only_moto_fake_keys(source: dagger.Directory) -> None:
@@ -251,6 +252,8 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
             "terraform bootstrap": "{}",
             "function-config": json.dumps(FUNCTION_CONFIG),
             "last-good": seen["last_good"] + "\n",
+            "repository-exists": "no\n",
+            "register-key": "registered for user local (key id 0123456789ab)\n",
             "smoke": "http://front:8000/health: HTTP 200",
             "unit tests": "42 passed",
         }[step]
@@ -281,27 +284,34 @@ def test_deploy_local_runs_the_shared_chain_through_the_stand_ins(
         "build",
         "size",
         "unit tests",
+        "repository-exists",  # publish: a first deploy makes the ECR repository first
         "terraform bootstrap",
-        "register",  # publish (first deploy: ECR repository first)
+        "register",
         "last-good",
         "terraform",
         "function-config",  # terraform apply, then what it applied
+        "register-key",  # api key: the local user's throwaway key
         "smoke",
         "mark-good",
     ]
     assert summary.startswith("deploy local: succeeded")
     stages, hint = summary.split("\nThe stand-ins")
-    assert [line.split()[0] for line in stages.splitlines()[-6:]] == [
+    assert [line.split()[0] for line in stages.splitlines()[-7:]] == [
         "build",
         "size",
         "test",
         "publish",
         "terraform",
+        "api",
         "smoke",
     ]
     assert f"image            {REF}" in summary
     assert "api url          http://front:8000/" in summary
+    assert "ecr repository   created (first deploy" in summary
     assert "dagger call local-dashboard up --ports 8000:8000" in hint
+    [key] = [c["plaintext"] for c in calls_of_secrets(dict(engine["stdout"])["register-key"])]
+    assert key.startswith("sdk_")
+    assert f"open http://localhost:8000/#api-key={key}" in hint
 
     stdout = dict(engine["stdout"])
     assert f"-var=image_uri={REF}" in execs(stdout["terraform"])[-3]
@@ -348,6 +358,14 @@ def test_a_red_local_smoke_names_the_previous_image_and_the_rollback(
 
     assert previous in str(failed.value)
     assert "mark-good" not in engine["order"]
+
+
+def calls_of_secrets(ctr: Any) -> list[dict[str, Any]]:
+    """The plaintexts of the secrets set as variables (the key never goes in as a plain one)."""
+    (bound,) = calls(ctr, "withSecretVariable")
+    assert bound["name"] == local.API_KEY_VARIABLE
+    assert local.API_KEY_VARIABLE not in env_of(ctr)
+    return calls(bound["secret"], "setSecret")
 
 
 def test_rollback_local_applies_the_last_good_image(

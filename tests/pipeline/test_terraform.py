@@ -8,11 +8,20 @@ from sentiment_pipeline.terraform import TerraformOutputsMissing
 REF = "123456789012.dkr.ecr.us-east-1.amazonaws.com/sentiment-dashboard-preprod@sha256:" + "a" * 64
 
 
+BUCKET = {"bucket": "sentiment-dashboard-tfstate-123456789012-us-east-1"}
+
+
 def test_apply_inits_the_environment_backend_plans_with_the_digest_then_applies() -> None:
-    commands = terraform.commands(envs.get("preprod"), REF, "apply")
+    commands = terraform.commands(envs.get("preprod"), REF, "apply", BUCKET)
 
     assert commands == [
-        ["terraform", "init", "-input=false", "-backend-config=environments/preprod/backend.hcl"],
+        [
+            "terraform",
+            "init",
+            "-input=false",
+            "-backend-config=environments/preprod/backend.hcl",
+            "-backend-config=bucket=sentiment-dashboard-tfstate-123456789012-us-east-1",
+        ],
         [
             "terraform",
             "plan",
@@ -27,10 +36,39 @@ def test_apply_inits_the_environment_backend_plans_with_the_digest_then_applies(
 
 
 def test_plan_does_not_apply() -> None:
-    commands = terraform.commands(envs.get("prod"), REF, "plan")
+    commands = terraform.commands(envs.get("prod"), REF, "plan", BUCKET)
 
     assert ["terraform", "apply"] not in [c[:2] for c in commands]
     assert "-var-file=environments/prod/terraform.tfvars" in commands[1]
+
+
+def test_the_bucket_comes_from_the_account_of_the_credentials() -> None:
+    assert terraform.backend_settings(envs.get("prod"), "210987654321") == {
+        "bucket": "sentiment-dashboard-tfstate-210987654321-us-east-1"
+    }
+
+
+def test_a_first_deploy_applies_only_the_repository_with_a_placeholder_digest() -> None:
+    init, plan, apply, output = terraform.repository_commands(
+        envs.get("preprod"), "123456789012", BUCKET
+    )
+
+    assert init[-1] == f"-backend-config=bucket={BUCKET['bucket']}"
+    assert "-target=aws_ecr_repository.dashboard" in plan
+    assert "-target=aws_ecr_lifecycle_policy.dashboard" in plan
+    placeholder = next(arg for arg in plan if arg.startswith("-var=image_uri="))
+    assert placeholder == (
+        "-var=image_uri=123456789012.dkr.ecr.us-east-1.amazonaws.com/"
+        "sentiment-dashboard-preprod@sha256:" + "0" * 64
+    )
+    assert apply == ["terraform", "apply", "-input=false", "-auto-approve", "tfplan"]
+    assert output == ["terraform", "output", "-json"]
+
+
+def test_local_state_needs_no_backend_file() -> None:
+    init = terraform.init_command(envs.get("local"), {})
+
+    assert init == ["terraform", "init", "-input=false"]
 
 
 def test_unknown_action_is_rejected() -> None:

@@ -1,8 +1,10 @@
 """The deploy and rollback chains, independent of how each step is carried out.
 
-deploy: build → size guard → test → publish → terraform apply → smoke, fail-fast, with a summary.
-A green smoke test marks the image as the environment's last good deploy (ECR tag
-deployed-<env>); a red one names that image, which rollback puts back through Terraform.
+deploy: build → size guard → test → publish → terraform apply → api key → smoke, fail-fast, with
+a summary. Publish first makes the ECR repository if the environment has none (a first deploy).
+The api key stage registers the key the E2E suite (or the local user) signs in with. A green smoke
+test marks the image as the environment's last good deploy (ECR tag deployed-<env>); a red one
+names that image, which rollback puts back through Terraform.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Final, Protocol
 from .stages import StageRunner, Summary
 from .terraform import TerraformOutputs
 
-STAGES: Final = ("build", "size guard", "test", "publish", "terraform apply", "smoke")
+STAGES: Final = ("build", "size guard", "test", "publish", "terraform apply", "api key", "smoke")
 ROLLBACK_STAGES: Final = ("find last good", "terraform apply", "smoke")
 
 
@@ -38,7 +40,15 @@ class DeploySteps(RollbackSteps, Protocol):
 
     async def test(self) -> str: ...
 
+    async def ensure_repository(self) -> bool:
+        """Create the ECR repository if there is none (True), by Terraform, before a push."""
+        ...
+
     async def publish(self) -> str: ...
+
+    async def register_api_key(self) -> str:
+        """Register the key the E2E suite (or the local user) signs in with; what was done."""
+        ...
 
     async def mark_good(self, image_ref: str) -> None:
         """Tag `image_ref` deployed-<env>: it passed the smoke test."""
@@ -69,16 +79,19 @@ async def deploy(
 ) -> Summary:
     """Run the chain; raises StageFailed (naming the stage) at the first failure."""
     runner = runner or StageRunner(title)
-    build, guard, test, publish, apply, smoke = STAGES
+    build, guard, test, publish, apply, api_key, smoke = STAGES
     await runner.run_async(build, steps.build)
     size = await runner.run_async(guard, lambda: _guarded_size(steps, size_guard))
     runner.note("image size", f"{size / 1e6:.0f} MB")
     await runner.run_async(test, steps.test)
-    image_ref = await runner.run_async(publish, steps.publish)
+    created, image_ref = await runner.run_async(publish, lambda: _publish(steps))
+    if created:
+        runner.note("ecr repository", "created (first deploy: targeted terraform apply)")
     runner.note("image", image_ref)
     previous, outputs = await runner.run_async(apply, lambda: _apply(steps, image_ref))
     runner.note("previous image", previous or "none recorded")
     runner.note("api url", outputs.api_url)
+    runner.note("api key", await runner.run_async(api_key, steps.register_api_key))
     await runner.run_async(
         smoke, lambda: _smoke_and_mark(steps, outputs, image_ref, previous, rollback_hint)
     )
@@ -95,6 +108,11 @@ async def rollback(title: str, steps: RollbackSteps, runner: StageRunner | None 
     runner.note("api url", outputs.api_url)
     await runner.run_async(smoke, lambda: steps.smoke(outputs))
     return runner.summary()
+
+
+async def _publish(steps: DeploySteps) -> tuple[bool, str]:
+    created = await steps.ensure_repository()
+    return created, await steps.publish()
 
 
 async def _apply(steps: DeploySteps, image_ref: str) -> tuple[str | None, TerraformOutputs]:

@@ -68,6 +68,14 @@ MANIFEST_TYPES: Final = [
 ]
 
 
+def repository_exists(ecr: Any, repository: str) -> bool:
+    try:
+        ecr.describe_repositories(repositoryNames=[repository])
+    except ecr.exceptions.RepositoryNotFoundException:
+        return False
+    return True
+
+
 def deployed_tag(env_name: str) -> str:
     """The tag that marks the image an environment last ran with a green smoke test."""
     return f"deployed-{env_name}"

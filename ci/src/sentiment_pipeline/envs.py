@@ -10,18 +10,27 @@ from dataclasses import dataclass
 from typing import Final
 
 PROJECT: Final = "sentiment-dashboard"
-STATE_BUCKET: Final = f"{PROJECT}-terraform-state"
 LOCK_TABLE: Final = f"{PROJECT}-terraform-locks"
+
+
+def state_bucket(account_id: str, region: str) -> str:
+    """The account's Terraform state bucket. S3 names are global across AWS, so the account and
+    region are part of it (as in `cdk bootstrap`'s buckets): preprod and prod in two accounts each
+    get their own, and nobody else can already own it."""
+    return f"{PROJECT}-tfstate-{account_id}-{region}"
 
 
 @dataclass(frozen=True)
 class StateBackend:
-    """Terraform's S3 backend for one environment (mirrors environments/<env>/backend.hcl)."""
+    """Terraform's S3 backend for one environment (mirrors environments/<env>/backend.hcl; the
+    bucket is named from the account, so the pipeline passes it: -backend-config=bucket=...)."""
 
-    bucket: str
     key: str
     region: str
     dynamodb_table: str
+
+    def bucket(self, account_id: str) -> str:
+        return state_bucket(account_id, self.region)
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,11 @@ class Environment:
     def log_group(self) -> str:
         return f"/aws/lambda/{self.function_name}"
 
+    @property
+    def users_table(self) -> str:
+        """The table holding users' API keys (as hashes) and configurations (terraform/)."""
+        return f"{PROJECT}-{self.name}-users"
+
 
 def _aws(name: str, region: str = "us-east-1") -> Environment:
     return Environment(
@@ -60,7 +74,6 @@ def _aws(name: str, region: str = "us-east-1") -> Environment:
         ecr_repository=f"{PROJECT}-{name}",
         function_name=f"{PROJECT}-{name}",
         backend=StateBackend(
-            bucket=STATE_BUCKET,
             key=f"{PROJECT}/{name}/terraform.tfstate",
             region=region,
             dynamodb_table=LOCK_TABLE,
@@ -103,13 +116,24 @@ def get(name: str) -> Environment:
         raise UnknownEnvironment(msg) from None
 
 
-def deployable(name: str) -> Environment:
-    """An environment that Terraform deploys to (has environments/<env>/ and a state backend)."""
+class LocalNotSupported(UnknownEnvironment):
+    """A single stage was asked of the local target, which only exists within `deploy`."""
+
+
+def deployable(name: str, command: str = "deploy") -> Environment:
+    """An environment in AWS (environments/<env>/, a state backend); `command` names the caller.
+
+    The local target's stand-ins (moto, a registry, the function) live only as long as one
+    `dagger call deploy --env local`, so a lone stage (publish, terraform, smoke) has nothing to
+    talk to: it is refused here, before any work, rather than failing on a connection later.
+    """
     env = get(name)
     if env.backend is None:
         msg = (
-            f"environment {name!r} is not deployed by Terraform from the pipeline: "
-            f"use one of {', '.join(DEPLOYABLE)}"
+            f"`dagger call {command} --env {name}` is not available: the local target's stand-ins "
+            f"exist only within `dagger call deploy --env {name}`, which runs every stage (then "
+            f"`dagger call local-dashboard` serves it). Use that, or --env one of "
+            f"{', '.join(DEPLOYABLE)}."
         )
-        raise UnknownEnvironment(msg)
+        raise LocalNotSupported(msg)
     return env

@@ -152,11 +152,10 @@ def terraform_run(
     source: dagger.Directory,
     env: Environment,
     aws: AwsInputs,
-    image_ref: str,
-    action: terraform.Action,
+    commands: list[list[str]],
     run_id: str,
 ) -> dagger.Container:
-    """Terraform on terraform/ for one environment; ends with `terraform output -json`."""
+    """Terraform `commands` (terraform.commands) on terraform/ for one environment."""
     ctr = (
         dag.container(platform=PLATFORM)
         .from_(TERRAFORM_IMAGE)
@@ -168,6 +167,6 @@ def terraform_run(
         # Terraform talks to remote state: never let the engine reuse a cached run.
         .with_env_variable("PIPELINE_RUN_ID", run_id)
     )
-    for command in terraform.commands(env, image_ref, action):
+    for command in commands:
         ctr = ctr.with_exec(command)
     return ctr

@@ -16,7 +16,7 @@ from typing import Any, Final
 import dagger
 from dagger import dag
 
-from . import ecr, graph, terraform
+from . import api_keys, ecr, graph, terraform
 from .envs import Environment
 from .terraform import TerraformOutputs
 
@@ -36,8 +36,8 @@ INVOKE_PATH: Final = "/2015-03-31/functions/function/invocations"
 FRONT_HOST: Final = "front"
 FRONT_PORT: Final = 8000
 
-# Test/dev-only provider override (moto endpoints, local backend): never part of terraform/.
-MOTO_OVERRIDE_DIR: Final = "tests/infra/moto"
+# Test/dev-only overrides (moto's endpoints; local state): never part of terraform/.
+MOTO_OVERRIDE_DIRS: Final = ("tests/infra/moto", "tests/infra/moto-local-state")
 STATE_VOLUME: Final = "sentiment-dashboard-local-state"
 REGISTRY_VOLUME: Final = "sentiment-dashboard-local-registry"
 PLUGIN_VOLUME: Final = "sentiment-dashboard-terraform-plugins"
@@ -49,8 +49,8 @@ PIPELINE_DIR: Final = "/pipeline"
 OUT_DIR: Final = "/out"
 # moto's fixed keys: the local target never needs, nor takes, the user's AWS credentials.
 FAKE_KEYS: Final = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-BOOTSTRAP_DIGEST: Final = "sha256:" + "0" * 64
-BOOTSTRAP_TARGET: Final = "aws_ecr_repository.dashboard"
+API_KEY_VARIABLE: Final = "SENTIMENT_API_KEY"
+LOCAL_USER: Final = "local"
 
 
 def moto_url() -> str:
@@ -235,20 +235,19 @@ def pull(
 
 
 def terraform_commands(
-    env: Environment, image_ref: str, tfvars: bool, target: str = ""
+    env: Environment, image_ref: str, tfvars: bool, targets: tuple[str, ...] = ()
 ) -> list[list[str]]:
-    """init (local backend, state in the volume), plan, apply, outputs; `target` to bootstrap."""
+    """init (local backend, state in the volume), plan, apply, outputs; `targets` to make ECR."""
     variables = [f"-var=environment={env.name}", f"-var=aws_region={env.region}"]
     if tfvars:
         variables.append(f"-var-file={env.tfvars}")
-    targets = [f"-target={target}"] if target else []
     plan = [
         "terraform",
         "plan",
         "-input=false",
         *variables,
         f"-var=image_uri={image_ref}",
-        *targets,
+        *(f"-target={target}" for target in targets),
         f"-out={terraform.PLAN_FILE}",
     ]
     return [
@@ -266,15 +265,18 @@ def terraform_run(
     image_ref: str,
     tfvars: bool,
     run_id: str,
-    target: str = "",
+    targets: tuple[str, ...] = (),
 ) -> dagger.Container:
-    """Terraform on terraform/ plus the moto override, bound to moto, state in a cache volume."""
+    """Terraform on terraform/ plus the moto overrides, bound to moto, state in a cache volume."""
     ctr = (
         dag.container(platform=graph.PLATFORM)
         .from_(graph.TERRAFORM_IMAGE)
         .with_directory(terraform.WORKDIR, source.directory("terraform"))
-        .with_directory(terraform.WORKDIR, source.directory(MOTO_OVERRIDE_DIR))
-        .with_workdir(terraform.WORKDIR)
+    )
+    for overrides in MOTO_OVERRIDE_DIRS:
+        ctr = ctr.with_directory(terraform.WORKDIR, source.directory(overrides))
+    ctr = (
+        ctr.with_workdir(terraform.WORKDIR)
         .with_mounted_cache(STATE_DIR, state_volume())
         .with_exec(["mkdir", "-p", TERRAFORM_STATE.rsplit("/", 1)[0]])
         .with_mounted_cache(PLUGIN_DIR, dag.cache_volume(PLUGIN_VOLUME))
@@ -286,15 +288,9 @@ def terraform_run(
         .with_service_binding(MOTO_HOST, moto)
         .with_env_variable("PIPELINE_RUN_ID", run_id)
     )
-    for command in terraform_commands(env, image_ref, tfvars, target):
+    for command in terraform_commands(env, image_ref, tfvars, targets):
         ctr = ctr.with_exec(command)
     return ctr
-
-
-def bootstrap_ref(env: Environment) -> str:
-    """A syntactically valid image_uri for the first, ECR-only apply (nothing runs it)."""
-    registry = f"{env.account_id}.dkr.ecr.{env.region}.amazonaws.com"
-    return f"{registry}/{env.ecr_repository}@{BOOTSTRAP_DIGEST}"
 
 
 def function_container(
@@ -379,6 +375,8 @@ class LocalSteps(graph.ImageSteps):
     run_id: str = dataclasses.field(default_factory=lambda: str(time.time_ns()))
     front: dagger.Service | None = None
     has_tfvars: bool | None = None
+    api_key: str = dataclasses.field(default_factory=api_keys.new_key, repr=False)
+    """The local user's throwaway key: registered by the api key stage, printed with the URL."""
 
     @functools.cached_property
     def moto(self) -> dagger.Service:
@@ -388,9 +386,17 @@ class LocalSteps(graph.ImageSteps):
     def registry(self) -> dagger.Service:
         return registry()
 
+    async def ensure_repository(self) -> bool:
+        await self._up()
+        found = local_aws(self._aws(), "repository-exists", "--repository", self.env.ecr_repository)
+        if (await found.stdout()).strip() == "yes":
+            return False
+        placeholder = terraform.placeholder_image(self.env, self.env.account_id or "")
+        await (await self._terraform(placeholder, terraform.REPOSITORY_TARGETS)).sync()
+        return True
+
     async def publish(self) -> str:
         await self._up()
-        await (await self._terraform(bootstrap_ref(self.env), BOOTSTRAP_TARGET)).sync()
         sha = self.git_sha or await self._head()
         tags = [sha, "latest"]
         pushed = push(self.container, self.env.ecr_repository, tags, self.registry, self.run_id)
@@ -411,6 +417,18 @@ class LocalSteps(graph.ImageSteps):
         image = pull(repository, digest, self.registry, self.run_id)
         function = function_container(image, self.env, config["variables"], config, self.moto)
         return front_service(self.source, function_service(function))
+
+    async def register_api_key(self) -> str:
+        key = dag.set_secret(f"local-api-key-{self.run_id}", self.api_key)
+        ran = local_aws(
+            self._aws().with_secret_variable(API_KEY_VARIABLE, key),
+            "register-key",
+            "--table",
+            self.env.users_table,
+            "--user",
+            LOCAL_USER,
+        )
+        return (await ran.stdout()).strip()
 
     async def smoke(self, outputs: TerraformOutputs) -> None:
         front = self.front or await self.dashboard()
@@ -454,11 +472,11 @@ class LocalSteps(graph.ImageSteps):
     def _aws(self) -> dagger.Container:
         return aws_tool(self.source, self.env, self.moto, self.run_id)
 
-    async def _terraform(self, image_ref: str, target: str = "") -> dagger.Container:
+    async def _terraform(self, image_ref: str, targets: tuple[str, ...] = ()) -> dagger.Container:
         if self.has_tfvars is None:
             self.has_tfvars = await self.source.exists(f"terraform/{self.env.tfvars}")
         return terraform_run(
-            self.source, self.env, self.moto, image_ref, self.has_tfvars, self.run_id, target
+            self.source, self.env, self.moto, image_ref, self.has_tfvars, self.run_id, targets
         )
 
 
@@ -474,8 +492,16 @@ def image_location(image_uri: str) -> tuple[str, str]:
 DASHBOARD_COMMAND: Final = f"dagger call local-dashboard up --ports {FRONT_PORT}:{FRONT_PORT}"
 
 
-def dashboard_hint() -> str:
+def dashboard_hint(api_key: str | None) -> str:
+    """How to see the result. The local key is a throwaway: it goes in the URL's fragment, which
+    the page reads and drops from the address bar (never done for preprod or prod)."""
+    url = f"http://localhost:{FRONT_PORT}/"
+    sign_in = (
+        f"then open {url}#api-key={api_key}  (the local user's key)"
+        if api_key
+        else "then sign in with the key the local deploy printed"
+    )
     return (
-        f"\nThe stand-ins stop with this call. Serve the dashboard on http://localhost:{FRONT_PORT}/"
-        f" with: {DASHBOARD_COMMAND}"
+        f"\nThe stand-ins stop with this call. Serve the dashboard on {url} with: "
+        f"{DASHBOARD_COMMAND}\n{sign_in}"
     )

@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 from typing import Any, Final
 
-from . import ecr
+from . import api_keys, ecr
 
 REPLAY_PORT: Final = 5001
 
@@ -97,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     mark.add_argument("--repository", required=True)
     mark.add_argument("--env", required=True)
     mark.add_argument("--image-ref", required=True)
+    exists = commands.add_parser("repository-exists")
+    exists.add_argument("--repository", required=True)
+    key = commands.add_parser("register-key", help="the key comes in $SENTIMENT_API_KEY")
+    key.add_argument("--table", required=True)
+    key.add_argument("--user", required=True)
     conf = commands.add_parser("function-config")
     conf.add_argument("--function-name", required=True)
     serve = commands.add_parser("serve-moto")
@@ -110,6 +115,11 @@ def main(argv: list[str] | None = None) -> int:
         print(ecr.last_good(_client("ecr"), args.repository, args.env) or "")
     elif args.command == "mark-good":
         ecr.mark_good(_client("ecr"), args.repository, args.env, args.image_ref)
+    elif args.command == "repository-exists":
+        print("yes" if ecr.repository_exists(_client("ecr"), args.repository) else "no")
+    elif args.command == "register-key":
+        key = os.environ["SENTIMENT_API_KEY"]
+        print(api_keys.register(_client("dynamodb"), args.table, args.user, key))
     elif args.command == "function-config":
         print(json.dumps(function_config(args.function_name)))
     elif args.command == "serve-moto":
