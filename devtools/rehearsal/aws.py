@@ -1,17 +1,15 @@
-"""boto3 on the local environment's moto server: clients, the API key secret, demo data."""
+"""boto3 on a rehearsal environment's moto server: clients, and the demo data."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Any, Final
 
 import boto3
 
 REGION: Final = "us-east-1"
-ACCOUNT: Final = "123456789012"  # moto's default account
+MOTO_DEFAULT_ACCOUNT: Final = "123456789012"
 CREDENTIALS: Final = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-API_KEY_SECRET: Final = "sentiment-dashboard-local/api-key"
 
 
 @dataclass(frozen=True)
@@ -29,19 +27,8 @@ class Moto:
         )
 
 
-def ecr_repository_url(repository: str) -> str:
-    return f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{repository}"
-
-
-def create_api_key_secret(moto: Moto) -> tuple[str, str]:
-    """A fresh random API key in Secrets Manager: (ARN, key)."""
-    key = secrets.token_urlsafe(24)
-    client = moto.client("secretsmanager")
-    try:
-        arn = client.create_secret(Name=API_KEY_SECRET, SecretString=key)["ARN"]
-    except client.exceptions.ResourceExistsException:
-        arn = client.put_secret_value(SecretId=API_KEY_SECRET, SecretString=key)["ARN"]
-    return arn, key
+def ecr_repository_url(account_id: str, region: str, repository: str) -> str:
+    return f"{account_id}.dkr.ecr.{region}.amazonaws.com/{repository}"
 
 
 def seed_demo_data(moto: Moto, outputs: dict[str, Any]) -> None:

@@ -1,6 +1,9 @@
-"""The local environment: moto (AWS), a registry (ECR's registry), Terraform state, the HTTP front
-and the function container. Its facts live in <root>/state.json, so one CLI invocation can bring it
-up and deploy (`deploy --detach`) and a later one can roll back or take it down.
+"""A rehearsal environment on this machine, playing one of the pipeline's environments (local,
+preprod or prod): moto as that environment's AWS account, a registry as its ECR registry, its
+Terraform (local state, or S3 state in moto after `bootstrap`), the HTTP front standing in for API
+Gateway and the function container standing in for Lambda. Its facts live in <root>/state.json,
+so one CLI invocation can bring it up and deploy (`deploy --detach`) and a later one can roll
+back or take it down.
 """
 
 from __future__ import annotations
@@ -15,35 +18,34 @@ from pathlib import Path
 from typing import Any, Final
 
 from devtools.rehearsal import function_runner, processes, registry, terraform_local
-from devtools.rehearsal.aws import (
-    Moto,
-    create_api_key_secret,
-    ecr_repository_url,
-    seed_demo_data,
-)
+from devtools.rehearsal.aws import MOTO_DEFAULT_ACCOUNT, Moto, ecr_repository_url, seed_demo_data
 from devtools.rehearsal.machine import free_port
 from devtools.rehearsal.processes import Background
 from devtools.rehearsal.registry import Registry
 from devtools.terraform_offline import Terraform
-from sentiment_pipeline import envs
+from sentiment_pipeline import api_keys, envs
+from sentiment_pipeline.bootstrap import Account
 
-ENV: Final = envs.get("local")
 MOTO_READY_TIMEOUT_S: Final = 30.0
 FRONT_READY_TIMEOUT_S: Final = 15.0
+LOCAL_USER: Final = "local"
+"""Who signs in to the local environment's dashboard: its throwaway key is printed by deploy."""
 
 
 @dataclass
 class State:
     root: str
     session: str
+    env_name: str
+    account_id: str
     moto: Background
     registry: Background
     front: Background
     moto_port: int
     registry_port: int
     front_port: int
-    api_key_secret_arn: str
     api_key: str
+    """The key the deploy registers: local's throwaway key, or the stand-in for E2E_API_KEY."""
     container: str | None = None
     seeded: bool = False
 
@@ -59,7 +61,7 @@ class State:
         path = root / "state.json"
         if not path.exists():
             raise FileNotFoundError(
-                f"no local environment at {root}: run `scripts/rehearse up` "
+                f"no rehearsal environment at {root}: run `scripts/rehearse up` "
                 "or `scripts/rehearse deploy` first"
             )
         raw = json.loads(path.read_text())
@@ -68,10 +70,15 @@ class State:
         return cls(**raw)
 
 
-def _start_moto(root: Path, port: int) -> Background:
+def _start_moto(root: Path, port: int, account_id: str) -> Background:
     moto_server = Path(sys.executable).with_name("moto_server")
-    # Lambda refuses an image that ECR does not hold: so does moto with the stub off.
-    env = {"MOTO_LAMBDA_STUB_ECR": "false", "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+    env = {
+        # Lambda refuses an image that ECR does not hold: so does moto with the stub off.
+        "MOTO_LAMBDA_STUB_ECR": "false",
+        "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+        # The account every request of this environment acts in (one moto per account).
+        "MOTO_ACCOUNT_ID": account_id,
+    }
     process = processes.start(
         "moto server",
         [str(moto_server), "-H", "127.0.0.1", "-p", str(port)],
@@ -101,46 +108,60 @@ def _start_front(repo_root: Path, root: Path, port: int) -> Background:
 
 
 class LocalEnvironment:
+    """The stand-ins of one environment, on this machine (see the module's docstring)."""
+
     def __init__(self, repo_root: Path, state: State) -> None:
         self.repo_root = repo_root
         self.state = state
 
     @classmethod
-    def up(cls, repo_root: Path, root: Path, front_port: int | None = None) -> LocalEnvironment:
-        """Start moto, the registry and the front; bootstrap the ECR repository with Terraform."""
+    def up(
+        cls,
+        repo_root: Path,
+        root: Path,
+        front_port: int | None = None,
+        env_name: str = envs.LOCAL,
+        account_id: str = MOTO_DEFAULT_ACCOUNT,
+    ) -> LocalEnvironment:
+        """Start moto (an empty account), the registry and the front. Nothing is deployed yet."""
+        envs.get(env_name)
         root.mkdir(parents=True, exist_ok=True)
         started: list[Background] = []
         try:
             moto_port, registry_port = free_port(), free_port()
-            started.append(_start_moto(root, moto_port))
+            started.append(_start_moto(root, moto_port, account_id))
             started.append(registry.start(root / "registry", registry_port))
             front_port = front_port or free_port()
             started.append(_start_front(repo_root, root, front_port))
-            arn, key = create_api_key_secret(Moto(f"http://127.0.0.1:{moto_port}"))
             state = State(
                 str(root),
                 uuid.uuid4().hex[:12],
+                env_name,
+                account_id,
                 *started,
                 moto_port,
                 registry_port,
                 front_port,
-                arn,
-                key,
+                api_keys.new_key(),
             )
             state.save()
-            environment = cls(repo_root, state)
-            terraform_local.bootstrap_repository(
-                environment.terraform, environment.repository_url, arn
-            )
         except BaseException:
             for process in reversed(started):
                 process.stop()
             raise
-        return environment
+        return cls(repo_root, state)
 
     @classmethod
     def load(cls, repo_root: Path, root: Path) -> LocalEnvironment:
         return cls(repo_root, State.load(root))
+
+    @property
+    def env(self) -> envs.Environment:
+        return envs.get(self.state.env_name)
+
+    @property
+    def account(self) -> Account:
+        return Account(self.state.account_id)
 
     @property
     def root(self) -> Path:
@@ -168,23 +189,35 @@ class LocalEnvironment:
 
     @property
     def repository(self) -> str:
-        return ENV.ecr_repository
+        return self.env.ecr_repository
 
     @property
     def repository_url(self) -> str:
-        return ecr_repository_url(ENV.ecr_repository)
+        return ecr_repository_url(self.state.account_id, self.env.region, self.env.ecr_repository)
+
+    @property
+    def api_key_user(self) -> str:
+        return LOCAL_USER if self.env.backend is None else api_keys.E2E_USER
 
     @cached_property
     def terraform(self) -> Terraform:
-        return terraform_local.prepare(self.repo_root, self.root, self.moto_endpoint)
+        return terraform_local.prepare(self.repo_root, self.root, self.moto_endpoint, self.env)
 
     @property
-    def state_file(self) -> Path:
-        return terraform_local.state_file(self.terraform)
+    def backend(self) -> dict[str, str]:
+        return terraform_local.backend_settings(self.env, self.state.account_id, self.moto_endpoint)
+
+    def state_bytes(self) -> bytes:
+        """Terraform's state as stored: the local file, or the object in the state bucket."""
+        if self.env.backend is None:
+            return terraform_local.local_state(self.terraform).read_bytes()
+        bucket = self.env.backend.bucket(self.state.account_id)
+        found = self.moto.client("s3").get_object(Bucket=bucket, Key=self.env.backend.key)
+        return found["Body"].read()
 
     def apply(self, image_ref: str) -> dict[str, Any]:
         """terraform apply with `image_ref`, then run what it deployed behind the front."""
-        outputs = terraform_local.apply(self.terraform, image_ref, self.state.api_key_secret_arn)
+        outputs = terraform_local.apply(self.terraform, self.env, image_ref, self.backend)
         if not self.state.seeded:
             seed_demo_data(self.moto, outputs)
             self.state.seeded = True
@@ -207,7 +240,7 @@ class LocalEnvironment:
             self.state.save()
 
     def deployed(self) -> function_runner.FunctionConfig:
-        return function_runner.deployed_config(self.moto.client("lambda"), ENV.function_name)
+        return function_runner.deployed_config(self.moto.client("lambda"), self.env.function_name)
 
     def down(self) -> None:
         """Stop everything this environment started; its files stay under its root."""

@@ -1,13 +1,17 @@
-"""scripts/rehearse: `dagger call deploy --env local`'s chain with Docker and no Dagger engine.
+"""scripts/rehearse: the pipeline's deploy chain with Docker and no Dagger engine, against moto.
 
-    scripts/rehearse up                     moto, the registry, the front; ECR repository made
-    scripts/rehearse deploy [--detach]      (up if needed) build → size guard → test → publish →
-                                            terraform apply → smoke; then serves until Ctrl-C
-    scripts/rehearse rollback               the last good image back through Terraform, smoke
-    scripts/rehearse status | down          what runs / stop everything
+    scripts/rehearse [--env local] up         moto (an empty account), the registry, the front
+    scripts/rehearse --env preprod bootstrap  the state bucket and lock table (as on AWS, once)
+    scripts/rehearse [--env E] deploy [--detach]
+                                              build → size guard → test → publish → terraform
+                                              apply → api key → smoke; then serves until Ctrl-C
+    scripts/rehearse [--env E] rollback       the last good image back through Terraform, smoke
+    scripts/rehearse [--env E] api-key issue --user alice | list | revoke --key-id ID
+    scripts/rehearse [--env E] status | down  what runs / stop everything
 
-The environment's facts live in .tmp/rehearsal/state.json between invocations
-(docs/local-deploy.md).
+--env local (the default) rehearses `dagger call deploy --env local`; preprod and prod rehearse
+the AWS path with moto as the account. Each environment's facts live in .tmp/rehearsal/<env>/
+state.json between invocations (docs/local-deploy.md).
 """
 
 from __future__ import annotations
@@ -20,17 +24,20 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from devtools.rehearsal.environment import LocalEnvironment, State
 from devtools.rehearsal.steps import ROLLBACK_HINT, DockerSteps
+from sentiment_pipeline import api_keys, bootstrap, envs
 from sentiment_pipeline import deploy as chain
 from sentiment_pipeline.stages import StageFailed, Summary
 
 REPO: Final = Path(__file__).resolve().parents[2]
 DEFAULT_ROOT: Final = REPO / ".tmp" / "rehearsal"
 IMAGE_REPOSITORY: Final = "sentiment-dashboard/rehearsal"
+COMMANDS: Final = ("up", "bootstrap", "deploy", "rollback", "api-key", "status", "down")
 
 
 def git_sha(repo_root: Path) -> str:
@@ -51,8 +58,10 @@ def base_image(repo_root: Path) -> str:
     return docker.lambda_base_image(repo_root)
 
 
-def environment(repo_root: Path, root: Path, front_port: int | None = None) -> LocalEnvironment:
-    """The running local environment at `root`, or a new one."""
+def environment(
+    repo_root: Path, root: Path, env_name: str, front_port: int | None = None
+) -> LocalEnvironment:
+    """The running rehearsal environment at `root`, or a new one playing `env_name`."""
     if (root / "state.json").exists():
         found = LocalEnvironment.load(repo_root, root)
         if all(p.alive() for p in (found.state.moto, found.state.registry, found.state.front)):
@@ -60,10 +69,10 @@ def environment(repo_root: Path, root: Path, front_port: int | None = None) -> L
         found.down()
         (root / "state.json").unlink()
         raise SystemExit(
-            f"the local environment at {root} had stopped (its moto state is gone): "
+            f"the rehearsal environment at {root} had stopped (its moto state is gone): "
             "taken down; run the command again to start a fresh one"
         )
-    return LocalEnvironment.up(repo_root, root, front_port)
+    return LocalEnvironment.up(repo_root, root, front_port, env_name=env_name)
 
 
 def steps_for(env: LocalEnvironment, repo_root: Path, base: str | None = None) -> DockerSteps:
@@ -77,9 +86,25 @@ def steps_for(env: LocalEnvironment, repo_root: Path, base: str | None = None) -
     )
 
 
-def _report(run: object) -> Summary | None:
+def bootstrap_state(env: LocalEnvironment) -> str:
+    """`dagger call bootstrap`'s work, on the environment's moto account."""
+    moto = env.moto
+    report = bootstrap.bootstrap(moto.client("s3"), moto.client("dynamodb"), env.account, env.env)
+    return report.render()
+
+
+def dashboard_url(env: LocalEnvironment) -> str:
+    """Where to open the dashboard. Local only: with its throwaway key in the fragment, which the
+    page takes and then drops from the address bar; preprod's and prod's keys are never shown."""
+    if env.env.backend is None:
+        return f"{env.front_url}#api-key={env.state.api_key}"
+    issue = f"scripts/rehearse --env {env.env.name} api-key issue --user <you>"
+    return f"{env.front_url}   (sign in with a key of your own: {issue})"
+
+
+def _report(run: Coroutine[Any, Any, Summary]) -> Summary | None:
     try:
-        summary = asyncio.run(run)  # type: ignore[arg-type]
+        summary = asyncio.run(run)
     except StageFailed as failed:
         print(failed.summary.render(), file=sys.stderr)
         print(f"\n{failed}", file=sys.stderr)
@@ -89,7 +114,7 @@ def _report(run: object) -> Summary | None:
 
 
 def wait_for_ctrl_c(env: LocalEnvironment) -> None:
-    print(f"\ndashboard: {env.front_url}   (Ctrl-C stops the local environment)", flush=True)
+    print(f"\ndashboard: {dashboard_url(env)}\n(Ctrl-C stops the environment)", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with contextlib.suppress(KeyboardInterrupt):
@@ -97,21 +122,41 @@ def wait_for_ctrl_c(env: LocalEnvironment) -> None:
     env.down()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/rehearse", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("up", "deploy", "rollback", "status", "down"))
-    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="state directory")
-    parser.add_argument("--port", type=int, help="port of the HTTP front (default: a free one)")
-    parser.add_argument(
+def api_key_command(env: LocalEnvironment, args: argparse.Namespace) -> str:
+    dynamodb, table = env.moto.client("dynamodb"), env.env.users_table
+    if args.action == "issue":
+        issued = api_keys.issue(dynamodb, table, args.user)
+        return f"{issued.key}\n(key id {issued.record.key_id} for {args.user}; shown once)"
+    if args.action == "list":
+        found = api_keys.list_keys(dynamodb, table, args.user)
+        return "\n".join(r.describe() for r in found) or "no keys issued"
+    revoked = api_keys.revoke(dynamodb, table, key_id=args.key_id, user_id=args.user)
+    return "\n".join(f"revoked {r.describe()}" for r in revoked) or "no such key"
+
+
+def parser() -> argparse.ArgumentParser:
+    cli = argparse.ArgumentParser(prog="scripts/rehearse", description=__doc__.splitlines()[0])
+    cli.add_argument("command", choices=COMMANDS)
+    cli.add_argument("action", nargs="?", choices=("issue", "list", "revoke"), help="api-key")
+    cli.add_argument("--env", default=envs.LOCAL, choices=sorted(envs.ENVIRONMENTS))
+    cli.add_argument("--root", type=Path, help="state directory (default .tmp/rehearsal/<env>)")
+    cli.add_argument("--port", type=int, help="port of the HTTP front (default: a free one)")
+    cli.add_argument("--user", help="api-key: the user to issue for, list or revoke")
+    cli.add_argument("--key-id", help="api-key revoke: the key to revoke")
+    cli.add_argument(
         "--detach",
         "--no-wait",
         action="store_true",
         help="return after the deploy, leaving the environment up",
     )
-    args = parser.parse_args(argv)
-    root = args.root.resolve()
+    return cli
 
-    if args.command in ("status", "down"):
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    root = (args.root or DEFAULT_ROOT / args.env).resolve()
+
+    if args.command in ("status", "down", "api-key"):
         try:
             env = LocalEnvironment.load(REPO, root)
         except FileNotFoundError as error:
@@ -120,24 +165,29 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "down":
             env.down()
             (root / "state.json").unlink()
-            print("local environment stopped")
+            print("rehearsal environment stopped")
+        elif args.command == "api-key":
+            print(api_key_command(env, args))
         else:
-            print(json_status(env.state, env.front_url))
+            print(json_status(env.state, dashboard_url(env)))
         return 0
 
-    env = environment(REPO, root, args.port)
+    env = environment(REPO, root, args.env, args.port)
     if args.command == "up":
         print(
-            f"local environment up: front {env.front_url}, moto {env.moto_endpoint}, "
-            f"registry {env.registry_address}"
+            f"{args.env} rehearsal up: front {env.front_url}, moto {env.moto_endpoint} "
+            f"(account {env.state.account_id}), registry {env.registry_address}"
         )
+        return 0
+    if args.command == "bootstrap":
+        print(bootstrap_state(env))
         return 0
     steps = steps_for(env, REPO)
     try:
         if args.command == "deploy":
-            run = chain.deploy("rehearsal deploy local", steps, rollback_hint=ROLLBACK_HINT)
+            run = chain.deploy(f"rehearsal deploy {args.env}", steps, rollback_hint=ROLLBACK_HINT)
         else:
-            run = chain.rollback("rehearsal rollback local", steps)
+            run = chain.rollback(f"rehearsal rollback {args.env}", steps)
         summary = _report(run)
     finally:
         steps.remove_images()
@@ -146,14 +196,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "deploy" and not args.detach:
         wait_for_ctrl_c(env)
     else:
-        print(f"dashboard: {env.front_url}   (`scripts/rehearse down` stops it)")
+        print(f"dashboard: {dashboard_url(env)}\n(`scripts/rehearse down` stops it)")
     return 0
 
 
-def json_status(state: State, front_url: str) -> str:
+def json_status(state: State, dashboard: str) -> str:
     alive = {p.name: p.alive() for p in (state.moto, state.registry, state.front)}
     lines = [
-        f"front:     {front_url}",
+        f"environment: {state.env_name} (account {state.account_id})",
+        f"dashboard: {dashboard}",
         f"moto:      http://127.0.0.1:{state.moto_port}",
         f"registry:  127.0.0.1:{state.registry_port}",
         f"container: {state.container}",

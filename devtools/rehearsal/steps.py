@@ -1,6 +1,7 @@
 """DockerSteps: the deploy chain's steps (ci/src/sentiment_pipeline/deploy.py) done with Docker
-against the local environment, with the artifacts the Dagger module uses (service/Dockerfile, the
-test stage and UNIT_TEST_COMMAND, the size guard, the retry policy, the ECR helpers, terraform/)."""
+against a rehearsal environment, with what the Dagger module uses: service/Dockerfile, its test
+stage and UNIT_TEST_COMMAND, the size guard, the retry policy, the ECR helpers, the Terraform
+commands, the state-bootstrap check and the API-key registration (sentiment_pipeline)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,15 @@ from typing import Final
 from devtools.docker_build import DOCKER
 from devtools.docker_build import build_args as docker_build_args
 from devtools.rehearsal import publish as publishing
-from devtools.rehearsal.environment import ENV, LocalEnvironment
-from sentiment_pipeline import ecr, image_checks, smoke, testing
+from devtools.rehearsal import terraform_local
+from devtools.rehearsal.environment import LocalEnvironment
+from sentiment_pipeline import api_keys, bootstrap, ecr, image_checks, smoke, testing
 from sentiment_pipeline.retry import RetryPolicy
 from sentiment_pipeline.terraform import TerraformOutputs
 
 BUILD_TIMEOUT_S: Final = 1800
 TEST_TIMEOUT_S: Final = 900
-ROLLBACK_HINT: Final = "scripts/rehearse rollback (dagger call rollback --env local)"
+ROLLBACK_HINT: Final = "scripts/rehearse rollback (dagger call rollback --env <env>)"
 
 
 class BuildFailed(RuntimeError):
@@ -119,6 +121,27 @@ class DockerSteps:
             )
         return _tail(result.stdout, 1)
 
+    async def ensure_repository(self) -> bool:
+        env = self.environment
+        moto = env.moto
+        await asyncio.to_thread(
+            bootstrap.require_bootstrapped,
+            moto.client("s3"),
+            moto.client("dynamodb"),
+            env.account,
+            env.env,
+        )
+        if await asyncio.to_thread(ecr.repository_exists, moto.client("ecr"), env.repository):
+            return False
+        await asyncio.to_thread(
+            terraform_local.create_repository,
+            env.terraform,
+            env.env,
+            env.state.account_id,
+            env.backend,
+        )
+        return True
+
     async def publish(self) -> str:
         env = self.environment
         return await asyncio.to_thread(
@@ -139,24 +162,35 @@ class DockerSteps:
         # The smoke test and the E2E suite reach the function through the local front, not
         # through moto's execute-api URL (which answers nothing).
         return TerraformOutputs(
-            self.environment.front_url, outputs["function_name"], outputs["ecr_repository_url"]
+            self.environment.front_url,
+            outputs["function_name"],
+            outputs["ecr_repository_url"],
+            tuple(outputs.get("cors_origins") or ()),
+        )
+
+    async def register_api_key(self) -> str:
+        env = self.environment
+        return await asyncio.to_thread(
+            api_keys.register,
+            env.moto.client("dynamodb"),
+            env.env.users_table,
+            env.api_key_user,
+            env.state.api_key,
         )
 
     async def smoke(self, outputs: TerraformOutputs) -> None:
         await asyncio.to_thread(smoke.check_health, outputs.api_url, self.smoke_budget)
 
     async def last_good(self) -> str | None:
+        env = self.environment
         return await asyncio.to_thread(
-            ecr.last_good, self.environment.moto.client("ecr"), ENV.ecr_repository, ENV.name
+            ecr.last_good, env.moto.client("ecr"), env.repository, env.env.name
         )
 
     async def mark_good(self, image_ref: str) -> None:
+        env = self.environment
         await asyncio.to_thread(
-            ecr.mark_good,
-            self.environment.moto.client("ecr"),
-            ENV.ecr_repository,
-            ENV.name,
-            image_ref,
+            ecr.mark_good, env.moto.client("ecr"), env.repository, env.env.name, image_ref
         )
 
     def remove_images(self) -> None:

@@ -1,101 +1,90 @@
-"""terraform/ applied to the local environment's moto server, with the offline Terraform tooling.
+"""terraform/ applied to the rehearsal's moto server with the offline Terraform tooling, running the
+pipeline's own commands (sentiment_pipeline.terraform.commands: the init, plan, apply and output
+the Dagger engine runs), in a working copy of terraform/ plus test-only overrides.
 
-The working copy is terraform/ as it is, plus the test-only provider override of tests/infra/moto/
-(endpoints, local state); the variables come from terraform/environments/local/terraform.tfvars
-when terraform/ has it, else from this package's terraform/local.tfvars (copied to that path).
-State is a local file in the working copy, which lives as long as the local environment.
+local: state in a local file (tests/infra/moto-local-state/) that lives with the environment.
+preprod, prod: the committed environments/<env>/backend.hcl (S3 state in the bucket `bootstrap`
+made, locked in its DynamoDB table) with the bucket the pipeline names from the account; only the
+endpoints point at moto (`moto_backend`). Either way the provider's endpoints come from
+tests/infra/moto/.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from devtools.terraform_offline import (
     Terraform,
     base_env,
     copy_configuration,
+    moto_override_files,
     terraform_binary,
     write_cli_config,
 )
-
-ENVIRONMENT: Final = "local"
-TFVARS: Final = f"environments/{ENVIRONMENT}/terraform.tfvars"
-BOOTSTRAP_TARGET: Final = "aws_ecr_repository.dashboard"
+from sentiment_pipeline import terraform
+from sentiment_pipeline.envs import Environment
 
 
-def moto_files(repo_root: Path) -> tuple[Path, ...]:
-    return tuple(sorted((repo_root / "tests" / "infra" / "moto").glob("*.tf")))
+def moto_backend(endpoint: str) -> dict[str, str]:
+    """-backend-config settings that send the S3 backend's S3, DynamoDB and STS calls to moto."""
+    return {
+        "endpoint": endpoint,
+        "dynamodb_endpoint": endpoint,
+        "sts_endpoint": endpoint,
+        "force_path_style": "true",
+        "skip_credentials_validation": "true",
+        "skip_metadata_api_check": "true",
+        "skip_region_validation": "true",
+    }
 
 
-def prepare(repo_root: Path, root: Path, moto_endpoint: str) -> Terraform:
-    """A working copy under root/tf, initialised against the offline provider mirror."""
+def backend_settings(env: Environment, account_id: str, moto_endpoint: str) -> dict[str, str]:
+    """What the pipeline passes (the bucket) plus moto's endpoints; nothing for local state."""
+    if env.backend is None:
+        return {}
+    return {**terraform.backend_settings(env, account_id), **moto_backend(moto_endpoint)}
+
+
+def prepare(repo_root: Path, root: Path, moto_endpoint: str, env: Environment) -> Terraform:
+    """A working copy of terraform/ under root/tf, the offline provider mirror, moto's endpoint."""
     cli = root / "cli"
     home = root / "home"
     home.mkdir(parents=True, exist_ok=True)
     cli.mkdir(parents=True, exist_ok=True)
-    env = base_env(write_cli_config(cli), home) | {"TF_VAR_moto_endpoint": moto_endpoint}
+    variables = base_env(write_cli_config(cli), home) | {"TF_VAR_moto_endpoint": moto_endpoint}
     workdir = root / "tf"
     if not workdir.exists():
-        copy_configuration(repo_root / "terraform", workdir, *moto_files(repo_root))
-    terraform = Terraform(binary=terraform_binary(), workdir=workdir, env=env)
-    terraform.init()
-    return terraform
+        overrides = moto_override_files(repo_root, local_state=env.backend is None)
+        copy_configuration(repo_root / "terraform", workdir, *overrides)
+    return Terraform(binary=terraform_binary(), workdir=workdir, env=variables)
 
 
-def var_args(image_uri: str, api_key_secret_arn: str) -> list[str]:
-    return [
-        f"-var-file={TFVARS}",
-        f"-var=image_uri={image_uri}",
-        f"-var=api_key_secret_arn={api_key_secret_arn}",
-    ]
+def run(tf: Terraform, commands: list[list[str]]) -> str:
+    """Each `terraform ...` command in order (fail-fast); the last one's output."""
+    output = ""
+    for command in commands:
+        if command[0] != "terraform":
+            raise ValueError(f"not a terraform command: {command}")
+        output = tf.run(command[1], "-no-color", *command[2:]).stdout
+    return output
 
 
-def placeholder_image(repository_url: str) -> str:
-    """A valid digest-pinned reference for the one-off bootstrap of the repository."""
-    return f"{repository_url}@sha256:{hashlib.sha256(b'bootstrap').hexdigest()}"
+def apply(
+    tf: Terraform, env: Environment, image_ref: str, backend: dict[str, str]
+) -> dict[str, Any]:
+    """terraform apply with `image_ref` (the pipeline's commands); every output, by name."""
+    printed = run(tf, terraform.commands(env, image_ref, "apply", backend))
+    return {name: output["value"] for name, output in json.loads(printed).items()}
 
 
-def state_file(terraform: Terraform) -> Path:
-    return terraform.workdir / "terraform.tfstate"
-
-
-def managed(terraform: Terraform) -> set[str]:
-    """Addresses of the resources in the state."""
-    path = state_file(terraform)
-    if not path.exists():
-        return set()
-    state = json.loads(path.read_text())
-    return {
-        f"{r['type']}.{r['name']}" for r in state.get("resources", []) if r["mode"] == "managed"
-    }
-
-
-def bootstrap_repository(
-    terraform: Terraform, repository_url: str, api_key_secret_arn: str
+def create_repository(
+    tf: Terraform, env: Environment, account_id: str, backend: dict[str, str]
 ) -> None:
-    """First deploy of an environment (docs/dagger.md): only the ECR repository, once."""
-    if BOOTSTRAP_TARGET in managed(terraform):
-        return
-    terraform.run(
-        "apply",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-        f"-target={BOOTSTRAP_TARGET}",
-        *var_args(placeholder_image(repository_url), api_key_secret_arn),
-    )
+    """A first deploy's repository-only apply (terraform.repository_commands), as the engine's."""
+    run(tf, terraform.repository_commands(env, account_id, backend))
 
 
-def apply(terraform: Terraform, image_uri: str, api_key_secret_arn: str) -> dict[str, Any]:
-    """terraform apply with `image_uri`; the outputs."""
-    terraform.run(
-        "apply",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-        *var_args(image_uri, api_key_secret_arn),
-    )
-    return terraform.outputs()
+def local_state(tf: Terraform) -> Path:
+    return tf.workdir / "terraform.tfstate"

@@ -1,13 +1,17 @@
-"""One local environment for the package (moto, registry, front, Terraform state), the image built
-with Docker's layer cache, and the chain deployed once so that the faults have something to lose.
-Package scope: the environment (and the machine lock on ports 8080/9001) ends with
-tests/rehearsal."""
+"""What the rehearsals of every environment share: the Lambda base, the steps factory, the E2E
+suite run against a deployed front. Each environment's package (local/, preprod/) brings its
+own environment up for the package; they hold the machine lock on ports 8080/9001 in turn."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import uuid
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,7 @@ from tests.support import docker
 
 GIT_SHA = "0123456789abcdef0123456789abcdef01234567"
 SMOKE_BUDGET_S = 15.0
+E2E_TIMEOUT_S = 900
 
 
 @pytest.fixture(scope="session")
@@ -33,13 +38,11 @@ def lambda_base(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> st
     return docker.lambda_base_image(repo_root)
 
 
-@pytest.fixture(scope="package")
-def local_env(
-    tmp_path_factory: pytest.TempPathFactory, repo_root: Path, lambda_base: str
-) -> Iterator[LocalEnvironment]:
-    """The local environment; ports 8080/9001 are the host's, so it holds their machine lock."""
+@contextmanager
+def environment_up(root: Path, repo_root: Path, **settings: Any) -> Iterator[LocalEnvironment]:
+    """A rehearsal environment for the block; ports 8080/9001 are the host's: hold their lock."""
     with machine_lock(function_runner.HOST_NETWORK_LOCK):
-        env = LocalEnvironment.up(repo_root, tmp_path_factory.mktemp("rehearsal"))
+        env = LocalEnvironment.up(repo_root, root, **settings)
         try:
             yield env
         finally:
@@ -51,34 +54,41 @@ def local_env(
 
 
 @dataclass
-class Steps:
-    make: Callable[..., DockerSteps]
+class StepsFactory:
+    """DockerSteps on one environment, each with its own image tag, removed afterwards."""
+
+    env: LocalEnvironment
+    repo_root: Path
+    base_image: str
     made: list[DockerSteps]
 
-
-@pytest.fixture(scope="package")
-def make_steps(
-    local_env: LocalEnvironment, repo_root: Path, lambda_base: str
-) -> Iterator[Callable[..., DockerSteps]]:
-    """DockerSteps on the module's environment; each with its own image tag, removed afterwards."""
-    made: list[DockerSteps] = []
-
-    def make(context: Path = repo_root, **overrides: Any) -> DockerSteps:
+    def __call__(self, context: Path | None = None, **overrides: Any) -> DockerSteps:
         settings: dict[str, Any] = {"smoke_budget": SMOKE_BUDGET_S, **overrides}
         steps = DockerSteps(
-            environment=local_env,
-            context=context,
-            base_image=lambda_base,
+            environment=self.env,
+            context=context or self.repo_root,
+            base_image=self.base_image,
             tag=f"sentiment-dashboard/rehearsal:pytest-{uuid.uuid4().hex[:10]}",
             git_sha=GIT_SHA,
             **settings,
         )
-        made.append(steps)
+        self.made.append(steps)
         return steps
 
-    yield make
-    for steps in made:
-        steps.remove_images()
+    def remove_images(self) -> None:
+        for steps in self.made:
+            steps.remove_images()
+
+
+@contextmanager
+def steps_factory(
+    env: LocalEnvironment, repo_root: Path, base_image: str
+) -> Iterator[Callable[..., DockerSteps]]:
+    factory = StepsFactory(env, repo_root, base_image, [])
+    try:
+        yield factory
+    finally:
+        factory.remove_images()
 
 
 @dataclass(frozen=True)
@@ -89,13 +99,11 @@ class Deployed:
 
 
 def run_deploy(steps: DockerSteps, **kwargs: Any) -> Summary:
-    return asyncio.run(chain.deploy("rehearsal", steps, rollback_hint=ROLLBACK_HINT, **kwargs))
+    title = f"rehearsal {steps.environment.env.name}"
+    return asyncio.run(chain.deploy(title, steps, rollback_hint=ROLLBACK_HINT, **kwargs))
 
 
-@pytest.fixture(scope="package")
-def deployed(make_steps: Callable[..., DockerSteps]) -> Deployed:
-    """The whole chain once, from the working tree: the environment's last good deploy."""
-    steps = make_steps()
+def deploy_once(steps: DockerSteps) -> Deployed:
     summary = run_deploy(steps)
     return Deployed(summary, steps, dict(summary.facts)["image"])
 
@@ -103,3 +111,54 @@ def deployed(make_steps: Callable[..., DockerSteps]) -> Deployed:
 def ecr_digests(env: LocalEnvironment) -> set[str]:
     images = env.moto.client("ecr").list_images(repositoryName=env.repository)["imageIds"]
     return {image["imageDigest"] for image in images}
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    returncode: int
+    tests: int
+    failures: int
+    errors: int
+    skipped: int
+    output: str
+
+
+def run_e2e_suite(env: LocalEnvironment, repo_root: Path, scratch: Path) -> SuiteRun:
+    """tests/e2e as a separate pytest run against the environment's front, as CI runs it."""
+    deployed = env.deployed().variables
+    report = scratch / "e2e-junit.xml"
+    variables = {
+        **os.environ,
+        "E2E_BASE_URL": env.front_url,
+        "E2E_API_KEY": env.state.api_key,
+        "E2E_ORIGIN": deployed["CORS_ORIGINS"].split(",")[0],
+        "E2E_EXPECTED_TABLE": deployed["DATABASE_TABLE"],
+        "E2E_EXPECTED_ENVIRONMENT": env.env.name,
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/e2e",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--junitxml={report}",
+        ],
+        cwd=repo_root,
+        env=variables,
+        capture_output=True,
+        text=True,
+        timeout=E2E_TIMEOUT_S,
+        check=False,
+    )
+    suite = ElementTree.parse(report).getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    assert suite is not None
+    counts = {
+        name: int(suite.get(name, "0")) for name in ("tests", "failures", "errors", "skipped")
+    }
+    return SuiteRun(
+        result.returncode, **counts, output=result.stdout[-6000:] + result.stderr[-2000:]
+    )

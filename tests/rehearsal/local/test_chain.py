@@ -1,20 +1,17 @@
-"""The whole chain through Docker: build → tests in the image → size guard → push → terraform apply
-(moto) → the function behind the invoke path and the front → smoke → the E2E suite over HTTP."""
+"""The local chain through Docker: build → tests in the image → size guard → push → terraform
+apply (moto) → the local user's key → the function behind the invoke path and the front → smoke →
+the E2E suite over HTTP."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from devtools.rehearsal import function_runner
 from devtools.rehearsal.environment import LocalEnvironment
+from devtools.rehearsal.rehearse import dashboard_url
+from sentiment_pipeline import api_keys, ecr
 from sentiment_pipeline import deploy as chain
-from sentiment_pipeline import ecr
-from tests.rehearsal.conftest import GIT_SHA, Deployed
-
-E2E_TIMEOUT_S = 600
+from tests.rehearsal.conftest import GIT_SHA, Deployed, run_e2e_suite
 
 
 def test_deploy_runs_every_stage_in_order_and_succeeds(deployed: Deployed) -> None:
@@ -47,30 +44,25 @@ def test_terraform_deployed_the_digest_and_the_runner_runs_it(
 
     assert config.image_uri == deployed.image_ref
     assert running["DATABASE_TABLE"] == config.variables["DATABASE_TABLE"]
-    assert running["DASHBOARD_API_KEY_SECRET_ARN"] == local_env.state.api_key_secret_arn
     assert running["AWS_ENDPOINT_URL"] == local_env.moto_endpoint
+    assert local_env.state.api_key not in str(running)
+
+
+def test_the_local_users_key_is_registered_and_the_printed_url_carries_it(
+    deployed: Deployed, local_env: LocalEnvironment
+) -> None:
+    dynamodb = local_env.moto.client("dynamodb")
+    [record] = api_keys.list_keys(dynamodb, local_env.env.users_table, "local")
+
+    assert dict(deployed.summary.facts)["api key"].startswith("registered for user local")
+    assert record.key_id == api_keys.key_hash(local_env.state.api_key)[:12]
+    assert dashboard_url(local_env) == f"{local_env.front_url}#api-key={local_env.state.api_key}"
 
 
 def test_the_e2e_suite_passes_against_the_front(
-    deployed: Deployed, local_env: LocalEnvironment, repo_root: Path
+    deployed: Deployed, local_env: LocalEnvironment, repo_root: Path, tmp_path: Path
 ) -> None:
-    variables = local_env.deployed().variables
-    env = {
-        **os.environ,
-        "E2E_BASE_URL": local_env.front_url,
-        "E2E_API_KEY": local_env.state.api_key,
-        "E2E_ORIGIN": variables["CORS_ORIGINS"].split(",")[0],
-        "E2E_EXPECTED_TABLE": variables["DATABASE_TABLE"],
-        "E2E_EXPECTED_ENVIRONMENT": "local",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/e2e", "-q", "-p", "no:cacheprovider"],
-        cwd=repo_root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=E2E_TIMEOUT_S,
-        check=False,
-    )
+    suite = run_e2e_suite(local_env, repo_root, tmp_path)
 
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert suite.returncode == 0, suite.output
+    assert suite.skipped == 0, suite.output

@@ -31,7 +31,7 @@ FAST_SMOKE_BUDGET_S = 5.0
 
 def snapshot(env: LocalEnvironment) -> tuple[str, set[str], list[str], str]:
     """Terraform state, ECR's digests, the registry's tags, the image the function runs."""
-    state = hashlib.sha256(env.state_file.read_bytes()).hexdigest()
+    state = hashlib.sha256(env.state_bytes()).hexdigest()
     tags = env.registry.tags(env.repository)
     return state, ecr_digests(env), tags, env.deployed().image_uri
 
