@@ -26,6 +26,7 @@ from devtools.terraform_offline import Terraform
 from sentiment_pipeline import api_keys, envs
 from sentiment_pipeline.bootstrap import Account
 
+REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 MOTO_READY_TIMEOUT_S: Final = 30.0
 FRONT_READY_TIMEOUT_S: Final = 15.0
 LOCAL_USER: Final = "local"
@@ -71,7 +72,6 @@ class State:
 
 
 def _start_moto(root: Path, port: int, account_id: str) -> Background:
-    moto_server = Path(sys.executable).with_name("moto_server")
     env = {
         # Lambda refuses an image that ECR does not hold: so does moto with the stub off.
         "MOTO_LAMBDA_STUB_ECR": "false",
@@ -79,12 +79,9 @@ def _start_moto(root: Path, port: int, account_id: str) -> Background:
         # The account every request of this environment acts in (one moto per account).
         "MOTO_ACCOUNT_ID": account_id,
     }
-    process = processes.start(
-        "moto server",
-        [str(moto_server), "-H", "127.0.0.1", "-p", str(port)],
-        root / "moto.log",
-        env,
-    )
+    # moto's server, reading the state bucket's TLS-only policy as AWS does over TLS.
+    command = [sys.executable, "-m", "devtools.moto_over_tls", "-H", "127.0.0.1", "-p", str(port)]
+    process = processes.start("moto server", command, root / "moto.log", env, cwd=REPO_ROOT)
     processes.wait_for_http(process, f"http://127.0.0.1:{port}/moto-api/", MOTO_READY_TIMEOUT_S)
     return process
 

@@ -1,4 +1,5 @@
 import asyncio
+import json
 
 import pytest
 
@@ -64,17 +65,19 @@ def test_no_stage_runs_after_a_failure(clock: FakeClock) -> None:
     assert ran == []
 
 
-def test_async_stages_await_coroutines_and_plain_values(clock: FakeClock) -> None:
+def test_async_stages_await_their_coroutines(clock: FakeClock) -> None:
     runner = StageRunner("deploy", clock=clock)
 
     async def publish() -> str:
         clock.advance(4.0)
         return "repo@sha256:abc"
 
+    async def size() -> int:
+        return 42
+
     async def chain() -> tuple[str, int]:
         ref = await runner.run_async("publish", publish)
-        size = await runner.run_async("size guard", lambda: 42)
-        return ref, size
+        return ref, await runner.run_async("size guard", size)
 
     assert asyncio.run(chain()) == ("repo@sha256:abc", 42)
     assert [s.seconds for s in runner.summary().stages] == [4.0, 0.0]
@@ -104,3 +107,22 @@ def test_summary_lists_facts_then_time_per_stage(clock: FakeClock) -> None:
         "  api url  https://x.execute-api.us-east-1.amazonaws.com/",
         "  build      12.3 s  ok",
     ]
+
+
+def test_the_summary_as_json_keeps_lists_and_the_text(clock: FakeClock) -> None:
+    runner = StageRunner("deploy preprod", clock=clock)
+    runner.run("build", timed(clock, 1.25))
+    runner.note("api url", "https://x.execute-api.us-east-1.amazonaws.com/")
+    runner.note("cors origins", ("https://a.example", "https://b.example"))
+
+    summary = runner.summary()
+    data = json.loads(summary.to_json())
+
+    assert data["ok"] is True
+    assert data["facts"] == {
+        "api_url": "https://x.execute-api.us-east-1.amazonaws.com/",
+        "cors_origins": ["https://a.example", "https://b.example"],
+    }
+    assert data["stages"] == [{"name": "build", "outcome": "ok", "seconds": 1.2}]
+    assert data["summary"] == summary.render()
+    assert "  cors origins  https://a.example, https://b.example" in summary.render()

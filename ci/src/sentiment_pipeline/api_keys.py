@@ -114,7 +114,7 @@ def _records(dynamodb: Any, table: str) -> Iterator[tuple[ApiKey, str]]:
 def list_keys(dynamodb: Any, table: str, user_id: str | None = None) -> list[ApiKey]:
     """Every issued key (or `user_id`'s), oldest first; a Scan, for operators only."""
     found = [r for r, _ in _records(dynamodb, table) if user_id in (None, r.user_id)]
-    return sorted(found, key=lambda r: (r.created_at, r.key_id))
+    return sorted(found, key=lambda r: (r.created_at, r.user_id, r.key_id))
 
 
 def revoke(

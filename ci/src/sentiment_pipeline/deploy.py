@@ -91,6 +91,7 @@ async def deploy(
     previous, outputs = await runner.run_async(apply, lambda: _apply(steps, image_ref))
     runner.note("previous image", previous or "none recorded")
     runner.note("api url", outputs.api_url)
+    runner.note("cors origins", outputs.cors_origins)
     runner.note("api key", await runner.run_async(api_key, steps.register_api_key))
     await runner.run_async(
         smoke, lambda: _smoke_and_mark(steps, outputs, image_ref, previous, rollback_hint)

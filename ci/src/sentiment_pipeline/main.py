@@ -2,6 +2,7 @@ import asyncio
 import dataclasses
 import json
 import time
+from collections.abc import Callable
 from typing import Annotated, Final
 
 import dagger
@@ -14,6 +15,7 @@ from . import smoke as smoke_check
 from .keys import ApiKeys
 from .retry import RetryPolicy
 from .session import AWS_RETRY, AwsSession, aws_credentials
+from .stages import Summary
 from .terraform import TerraformOutputs
 
 PUBLISH_RETRY: Final = RetryPolicy(
@@ -34,6 +36,7 @@ Env = Annotated[str, Doc("Environment: preprod or prod")]
 DeployEnv = Annotated[str, Doc("Environment: preprod, prod, or local (stand-ins, no AWS)")]
 BaseImage = Annotated[str, Doc("BASE_IMAGE build argument of service/Dockerfile")]
 GitSha = Annotated[str, Doc("Commit to tag the image with (default: HEAD of the repository)")]
+Format = Annotated[str, Doc("text (the summary) or json (for machines: add --output result.json)")]
 E2eApiKey = Annotated[
     dagger.Secret | None,
     Doc("The E2E suite's API key to register for its user, e.g. env://E2E_API_KEY"),
@@ -130,31 +133,40 @@ class SentimentPipeline:
         base_image: BaseImage = graph.DEFAULT_BASE_IMAGE,
         git_sha: GitSha = "",
         e2e_api_key: E2eApiKey = None,
+        format: Format = "text",
     ) -> str:
         """Build, size-check, test, publish, terraform apply and smoke-test; returns a summary."""
+        shown = check_format(format)
         if envs.get(env).name == envs.LOCAL:
             steps = local.LocalSteps(source, git, envs.get(env), base_image, git_sha)
             hint = rollback_command(envs.LOCAL)
             summary = await chain.deploy("deploy local", steps, rollback_hint=hint)
-            return summary.render() + local.dashboard_hint(steps.api_key)
+            return shown(summary, local.dashboard_hint(steps.api_key))
         settings = envs.deployable(env)
         steps = EngineSteps(source, git, settings, self._aws(), base_image, git_sha, e2e_api_key)
         summary = await chain.deploy(
             f"deploy {settings.name}", steps, rollback_hint=rollback_command(settings.name)
         )
-        return summary.render()
+        return shown(summary, "")
 
     @function(cache="never")
-    async def rollback(self, source: Source, git: Git, env: DeployEnv) -> str:
+    async def rollback(
+        self,
+        source: Source,
+        git: Git,
+        env: DeployEnv,
+        format: Format = "text",
+    ) -> str:
         """Apply the environment's last good image (ECR tag deployed-<env>) and smoke-test it."""
+        shown = check_format(format)
         if envs.get(env).name == envs.LOCAL:
             steps = local.LocalSteps(source, git, envs.get(env), graph.DEFAULT_BASE_IMAGE)
             summary = await chain.rollback("rollback local", steps)
-            return summary.render() + local.dashboard_hint(None)
+            return shown(summary, local.dashboard_hint(None))
         settings = envs.deployable(env, "rollback")
         steps = EngineSteps(source, git, settings, self._aws(), graph.DEFAULT_BASE_IMAGE)
         summary = await chain.rollback(f"rollback {settings.name}", steps)
-        return summary.render()
+        return shown(summary, "")
 
     @function
     def api_key(self, env: Env) -> ApiKeys:
@@ -187,6 +199,19 @@ class SentimentPipeline:
 
 def rollback_command(env_name: str) -> str:
     return f"dagger call rollback --env {env_name}"
+
+
+FORMATS: Final = ("text", "json")
+
+
+def check_format(format: str) -> Callable[[Summary, str], str]:
+    """How a summary is returned: the text (with `hint` after it) or JSON; refused up front."""
+    if format not in FORMATS:
+        msg = f"unknown --format {format!r}: expected one of {', '.join(FORMATS)}"
+        raise ValueError(msg)
+    if format == "json":
+        return lambda summary, hint: summary.to_json()
+    return lambda summary, hint: summary.render() + hint
 
 
 @dataclasses.dataclass

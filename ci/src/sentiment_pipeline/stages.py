@@ -6,13 +6,14 @@ through Docker, so it knows nothing about either: a stage is a name and a callab
 
 from __future__ import annotations
 
-import inspect
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 type Outcome = Literal["ok", "failed"]
+type Fact = str | tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Summary:
 
     title: str
     stages: tuple[StageResult, ...]
-    facts: tuple[tuple[str, str], ...] = ()
+    facts: tuple[tuple[str, Fact], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -42,12 +43,29 @@ class Summary:
         width = max((len(name) for name in self._names()), default=0)
         status = "succeeded" if self.ok else "FAILED"
         lines = [f"{self.title}: {status} in {self.total_seconds:.1f} s"]
-        lines += [f"  {name:<{width}}  {value}" for name, value in self.facts]
+        lines += [f"  {name:<{width}}  {_shown(value)}" for name, value in self.facts]
         lines += [
             f"  {stage.name:<{width}}  {stage.seconds:6.1f} s  {stage.outcome}"
             for stage in self.stages
         ]
         return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The same, for machines: facts keyed in snake_case, lists as lists, the text too."""
+        return {
+            "title": self.title,
+            "ok": self.ok,
+            "total_seconds": round(self.total_seconds, 1),
+            "facts": {name.replace(" ", "_"): _plain(value) for name, value in self.facts},
+            "stages": [
+                {"name": s.name, "outcome": s.outcome, "seconds": round(s.seconds, 1)}
+                for s in self.stages
+            ],
+            "summary": self.render(),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2)
 
     def _names(self) -> list[str]:
         return [name for name, _ in self.facts] + [stage.name for stage in self.stages]
@@ -83,19 +101,17 @@ class StageRunner:
         self._succeed(name, started)
         return result
 
-    async def run_async[T](self, name: str, action: Callable[[], Awaitable[T] | T]) -> T:
-        """Run a stage whose action may be a coroutine function and return its result."""
+    async def run_async[T](self, name: str, action: Callable[[], Awaitable[T]]) -> T:
+        """Run a stage whose action is a coroutine function and return its result."""
         started = self._start(name)
         try:
-            result = action()
-            if inspect.isawaitable(result):
-                result = await result
+            result = await action()
         except Exception as cause:
             raise self._fail(name, started, cause) from cause
         self._succeed(name, started)
-        return result  # type: ignore[return-value]
+        return result
 
-    def note(self, name: str, value: str) -> None:
+    def note(self, name: str, value: Fact) -> None:
         """Record a fact for the summary (image digest, API URL, ...)."""
         self._facts[name] = value
 
@@ -115,6 +131,14 @@ class StageRunner:
         self._results.append(StageResult(name, "failed", self._clock() - started))
         self._failed = name
         return StageFailed(name, cause, self.summary())
+
+
+def _shown(value: Fact) -> str:
+    return value if isinstance(value, str) else ", ".join(value) or "none"
+
+
+def _plain(value: Fact) -> str | list[str]:
+    return value if isinstance(value, str) else list(value)
 
 
 def _describe(cause: BaseException) -> str:
