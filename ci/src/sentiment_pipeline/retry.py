@@ -78,7 +78,8 @@ def http_status(error: BaseException) -> int | None:
 def error_code(error: BaseException) -> str | None:
     response = getattr(error, "response", None)
     if isinstance(response, dict):
-        return response.get("Error", {}).get("Code")
+        code = response.get("Error", {}).get("Code")
+        return code if isinstance(code, str) else None
     return None
 
 
@@ -118,6 +119,22 @@ class RetryExhausted(Exception):
         )
         self.attempts = attempts
         self.last = last
+
+
+@dataclass(frozen=True)
+class _BudgetSpent(tenacity.stop.stop_base):
+    """Stop when the next pause would end past `total_seconds` since `started`, on `clock`.
+
+    tenacity's own `stop_before_delay` reads `time.monotonic`; this one reads the policy's clock.
+    """
+
+    clock: Callable[[], float]
+    started: float
+    total_seconds: float
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        elapsed = self.clock() - self.started
+        return elapsed + retry_state.upcoming_sleep > self.total_seconds
 
 
 class _LoopSettings(TypedDict):
@@ -171,9 +188,8 @@ class RetryPolicy:
     def _loop(self, what: str) -> _LoopSettings:
         """tenacity's settings for one call of `what`, its budget starting now."""
         started = self.clock()
-
-        def past_budget(state: tenacity.RetryCallState) -> bool:
-            return self.clock() - started + state.upcoming_sleep > self.total_seconds
+        attempts_spent = tenacity.stop_after_attempt(self.max_attempts)
+        budget_spent = _BudgetSpent(self.clock, started, self.total_seconds)
 
         def exhausted(state: tenacity.RetryCallState) -> NoReturn:
             last = state.outcome.exception() if state.outcome else None
@@ -184,7 +200,7 @@ class RetryPolicy:
         return _LoopSettings(
             retry=tenacity.retry_if_exception(self._retryable),
             wait=tenacity.wait_random_exponential(multiplier=self.base_delay, max=self.max_delay),
-            stop=tenacity.stop_any(tenacity.stop_after_attempt(self.max_attempts), past_budget),
+            stop=attempts_spent | budget_spent,
             retry_error_callback=exhausted,
         )
 
