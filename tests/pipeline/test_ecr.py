@@ -1,6 +1,5 @@
 import base64
 import json
-import random
 
 import pytest
 
@@ -16,7 +15,7 @@ KEYS = AwsCredentials("testing", "testing", "testing")
 
 
 def policy(clock: FakeClock) -> RetryPolicy:
-    return RetryPolicy(max_attempts=4, rng=random.Random(3), clock=clock)
+    return RetryPolicy(max_attempts=4, clock=clock)
 
 
 def test_registry_login_comes_from_get_authorization_token(

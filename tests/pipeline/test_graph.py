@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import random
 from typing import Any
 
 import boto3
@@ -286,7 +285,7 @@ def test_a_throttled_push_is_retried(
     auth = main.ecr.RegistryAuth("1.dkr.ecr.us-east-1.amazonaws.com", "AWS", "pw")
     monkeypatch.setattr(dagger.Container, "publish", throttled_then_ok)
     monkeypatch.setattr(main.ecr, "registry_auth", lambda client, policy: auth)
-    monkeypatch.setattr(main, "PUBLISH_RETRY", RetryPolicy(base_delay=0.001, rng=random.Random(1)))
+    monkeypatch.setattr(main, "PUBLISH_RETRY", RetryPolicy(base_delay=0.001))
     aws = session.AwsSession(envs.get("prod"), graph.AwsInputs(secret("id"), secret("key")))
 
     ref = asyncio.run(main.publish_image(graph.image(source, "b"), aws, SHA))

@@ -46,3 +46,14 @@ def test_the_generated_sdk_is_never_committed(repo_root: Path) -> None:
     ignored = (repo_root / "ci" / ".gitignore").read_text().split()
 
     assert "/sdk" in ignored
+
+
+def test_module_dependencies_are_pinned_to_the_versions_the_tests_run(repo_root: Path) -> None:
+    module = tomllib.loads((repo_root / "ci" / "pyproject.toml").read_text())
+    lock = tomllib.loads((repo_root / "uv.lock").read_text())
+    locked = {package["name"]: package["version"] for package in lock["package"]}
+    pins = [spec.split("==") for spec in module["project"]["dependencies"][1:]]
+
+    assert {"boto3", "tenacity"} <= {name for name, *_ in pins}
+    for name, *version in pins:
+        assert version == [locked[name]], f"ci/pyproject.toml pins {name} apart from uv.lock"

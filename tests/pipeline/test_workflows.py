@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-WORKFLOWS = ("ci.yml", "deploy.yml")
+WORKFLOW_DIR = Path(__file__).resolve().parents[2] / ".github" / "workflows"
+# Every workflow GitHub would run, so a new file gets the same checks.
+WORKFLOWS = sorted(p.name for p in WORKFLOW_DIR.iterdir() if p.suffix in {".yml", ".yaml"})
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+(\.\d+)*$")
 
 
@@ -27,6 +29,10 @@ def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
 def uses_lines(repo_root: Path, name: str) -> list[str]:
     text = (repo_root / ".github" / "workflows" / name).read_text()
     return [line.split("uses:", 1)[1].strip() for line in text.splitlines() if "uses:" in line]
+
+
+def test_every_workflow_file_is_checked() -> None:
+    assert {"ci.yml", "deploy.yml"} <= set(WORKFLOWS)
 
 
 def test_workflows_match_the_github_schema(repo_root: Path) -> None:
@@ -105,11 +111,12 @@ def test_prod_is_protected_and_follows_preprod(workflows: dict[str, dict[str, An
     assert deploy["with"]["args"].startswith("deploy --env prod ")
 
 
-def test_no_long_lived_keys(repo_root: Path) -> None:
-    for name in WORKFLOWS:
-        text = (repo_root / ".github" / "workflows" / name).read_text()
-        assert "secrets.AWS_" not in text
-        assert "aws-secret-access-key:" not in text
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_no_long_lived_keys(repo_root: Path, name: str) -> None:
+    text = (repo_root / ".github" / "workflows" / name).read_text()
+
+    assert "secrets.AWS_" not in text
+    assert "aws-secret-access-key:" not in text
 
 
 def test_dagger_version_is_the_engine_version(

@@ -2,18 +2,22 @@
 
 Throttling, HTTP 429 and 5xx are retried, bounded both in attempts and in total time.
 Authentication and authorisation errors are never retried: waiting does not fix a bad key.
+
+Which errors are transient is this project's knowledge (the tables and `is_transient` below);
+the retry loop itself is tenacity's (`RetryPolicy` only configures it).
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 import re
 import time
 import urllib.error
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Final
+from dataclasses import dataclass
+from typing import Any, Final, NoReturn, TypedDict
+
+import tenacity
 
 THROTTLING_CODES: Final = frozenset(
     {
@@ -74,7 +78,8 @@ def http_status(error: BaseException) -> int | None:
 def error_code(error: BaseException) -> str | None:
     response = getattr(error, "response", None)
     if isinstance(response, dict):
-        return response.get("Error", {}).get("Code")
+        code = response.get("Error", {}).get("Code")
+        return code if isinstance(code, str) else None
     return None
 
 
@@ -117,32 +122,53 @@ class RetryExhausted(Exception):
 
 
 @dataclass(frozen=True)
+class _BudgetSpent(tenacity.stop.stop_base):
+    """Stop when the next pause would end past `total_seconds` since `started`, on `clock`.
+
+    tenacity's own `stop_before_delay` reads `time.monotonic`; this one reads the policy's clock.
+    """
+
+    clock: Callable[[], float]
+    started: float
+    total_seconds: float
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        elapsed = self.clock() - self.started
+        return elapsed + retry_state.upcoming_sleep > self.total_seconds
+
+
+class _LoopSettings(TypedDict):
+    """What `RetryPolicy` hands to tenacity's Retrying / AsyncRetrying (besides `sleep`)."""
+
+    retry: tenacity.retry_base
+    wait: tenacity.wait.wait_base
+    stop: tenacity.stop.stop_base
+    retry_error_callback: Callable[[tenacity.RetryCallState], Any]
+
+
+@dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with full jitter, bounded in attempts and in total seconds."""
+    """Exponential backoff with full jitter, bounded in attempts and in total seconds.
+
+    The pause after failed attempt n is uniform in [0, min(max_delay, base_delay * 2**(n-1))]
+    (tenacity's `wait_random_exponential`, AWS's "full jitter"). The budget is checked before
+    each pause: a pause that would end past `total_seconds` (measured on `clock` since the first
+    attempt) is not taken. `clock` and the `sleep` arguments exist so tests never really wait.
+    """
 
     max_attempts: int = 6
     base_delay: float = 0.5
     max_delay: float = 8.0
     total_seconds: float = 60.0
     retryable: Callable[[BaseException], bool] = is_transient
-    rng: random.Random = field(default_factory=random.Random, compare=False)
     clock: Callable[[], float] = time.monotonic
-
-    def delay(self, attempt: int) -> float:
-        """The pause after failed attempt number `attempt` (1-based): U(0, min(cap, base*2^n))."""
-        return self.rng.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
 
     def call[T](
         self, what: str, action: Callable[[], T], sleep: Callable[[float], None] = time.sleep
     ) -> T:
-        started = self.clock()
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                return action()
-            except Exception as error:
-                pause = self._pause_or_raise(what, attempt, started, error)
-            sleep(pause)
-        raise AssertionError("unreachable")  # pragma: no cover
+        """`action()`, retried while it raises a transient error; RetryExhausted past the budget."""
+        retrying = tenacity.Retrying(sleep=sleep, **self._loop(what))
+        return retrying(action)
 
     async def call_async[T](
         self,
@@ -150,20 +176,34 @@ class RetryPolicy:
         action: Callable[[], Awaitable[T]],
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> T:
-        started = self.clock()
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                return await action()
-            except Exception as error:
-                pause = self._pause_or_raise(what, attempt, started, error)
-            await sleep(pause)
-        raise AssertionError("unreachable")  # pragma: no cover
+        """`await action()`, retried like `call`."""
 
-    def _pause_or_raise(self, what: str, attempt: int, started: float, error: Exception) -> float:
-        if not self.retryable(error):
-            raise error
-        pause = self.delay(attempt)
-        elapsed = self.clock() - started
-        if attempt >= self.max_attempts or elapsed + pause > self.total_seconds:
-            raise RetryExhausted(what, attempt, elapsed, error) from error
-        return pause
+        # tenacity awaits only coroutine functions: `action` may be a lambda returning one.
+        async def attempt() -> T:
+            return await action()
+
+        retrying = tenacity.AsyncRetrying(sleep=sleep, **self._loop(what))
+        return await retrying(attempt)
+
+    def _loop(self, what: str) -> _LoopSettings:
+        """tenacity's settings for one call of `what`, its budget starting now."""
+        started = self.clock()
+        attempts_spent = tenacity.stop_after_attempt(self.max_attempts)
+        budget_spent = _BudgetSpent(self.clock, started, self.total_seconds)
+
+        def exhausted(state: tenacity.RetryCallState) -> NoReturn:
+            last = state.outcome.exception() if state.outcome else None
+            assert last is not None, "tenacity gives up only after an attempt that raised"
+            seconds = self.clock() - started
+            raise RetryExhausted(what, state.attempt_number, seconds, last) from last
+
+        return _LoopSettings(
+            retry=tenacity.retry_if_exception(self._retryable),
+            wait=tenacity.wait_random_exponential(multiplier=self.base_delay, max=self.max_delay),
+            stop=attempts_spent | budget_spent,
+            retry_error_callback=exhausted,
+        )
+
+    def _retryable(self, error: BaseException) -> bool:
+        # Only errors of the action: KeyboardInterrupt or a cancelled task is never retried.
+        return isinstance(error, Exception) and self.retryable(error)
