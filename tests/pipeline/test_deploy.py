@@ -10,6 +10,7 @@ from sentiment_pipeline.terraform import TerraformOutputs
 from .conftest import FakeClock
 
 REF = "123456789012.dkr.ecr.us-east-1.amazonaws.com/sentiment-dashboard-preprod@sha256:" + "b" * 64
+BASE = "public.ecr.aws/lambda/python:3.13@sha256:" + "9" * 64
 OUTPUTS = TerraformOutputs(
     api_url="https://abc.execute-api.us-east-1.amazonaws.com/",
     function_name="sentiment-dashboard-preprod",
@@ -36,8 +37,9 @@ class FakeSteps:
         if name == self.fail:
             raise RuntimeError(f"{name} broke")
 
-    async def build(self) -> None:
+    async def build(self) -> str:
         await self._step("build")
+        return BASE
 
     async def image_size(self) -> int:
         await self._step("image_size")
@@ -131,6 +133,7 @@ def test_summary_has_digest_api_url_and_time_per_stage(clock: FakeClock) -> None
     text = run(FakeSteps(clock), clock).render()
 
     assert text.startswith("deploy preprod: succeeded in 10.0 s")
+    assert f"base image       {BASE}" in text
     assert f"image            {REF}" in text
     assert f"api url          {OUTPUTS.api_url}" in text
     assert "api key          registered for user e2e-suite" in text
@@ -267,3 +270,81 @@ def test_rollback_with_nothing_recorded_stops_before_terraform(clock: FakeClock)
         asyncio.run(deploy.rollback("rollback preprod", steps, StageRunner("r", clock=clock)))
 
     assert steps.calls == ["last_good"]
+
+
+@dataclass
+class FakePromoteSteps(FakeSteps):
+    """A promotion's steps: the source image (passed or not) and the copy, then the target's."""
+
+    passed: bool = True
+    copied: list[str] = field(default_factory=list)
+
+    async def source_image(self, digest: str | None) -> deploy.SourceImage:
+        await self._step("source_image")
+        return deploy.SourceImage(
+            PREPROD_REF.replace("b" * 64, digest or "c" * 64), self.passed, "preprod"
+        )
+
+    async def copy(self, source_ref: str) -> str:
+        await self._step("copy")
+        self.copied.append(source_ref)
+        return PROD_REF
+
+
+PREPROD_REF = REF
+PROD_REF = (
+    "210987654321.dkr.ecr.us-east-1.amazonaws.com/sentiment-dashboard-prod@sha256:" + "c" * 64
+)
+
+
+def promote(steps: FakePromoteSteps, clock: FakeClock, **kwargs) -> object:
+    runner = StageRunner("promote preprod to prod", clock=clock)
+    return asyncio.run(deploy.promote("promote", steps, runner=runner, **kwargs))
+
+
+def test_promotion_copies_applies_smokes_and_marks_with_no_build(clock: FakeClock) -> None:
+    steps = FakePromoteSteps(clock, good=PREVIOUS)
+
+    summary = promote(steps, clock)
+
+    assert steps.calls == ["source_image", "copy", "last_good", "apply", "smoke", "mark_good"]
+    assert [stage.name for stage in summary.stages] == list(deploy.PROMOTE_STAGES)
+    assert steps.applied == [PROD_REF]
+    assert steps.good == PROD_REF
+    facts = dict(summary.facts)
+    assert facts["promoted image"].endswith("c" * 64)
+    assert facts["image"] == PROD_REF
+    assert facts["previous image"] == PREVIOUS
+    assert "forced" not in facts
+
+
+def test_a_given_digest_is_the_one_looked_up(clock: FakeClock) -> None:
+    steps = FakePromoteSteps(clock)
+
+    promote(steps, clock, digest="d" * 64)
+
+    assert steps.copied == [PREPROD_REF.replace("b" * 64, "d" * 64)]
+
+
+def test_an_image_that_never_passed_the_source_is_refused_before_any_copy(
+    clock: FakeClock,
+) -> None:
+    steps = FakePromoteSteps(clock, passed=False)
+
+    with pytest.raises(StageFailed) as failed:
+        promote(steps, clock)
+
+    assert failed.value.stage == "find image"
+    assert isinstance(failed.value.cause, deploy.NotValidated)
+    assert "never passed preprod's smoke test" in str(failed.value)
+    assert "--force" in str(failed.value)
+    assert steps.calls == ["source_image"]
+
+
+def test_force_promotes_it_anyway_and_the_summary_says_so(clock: FakeClock) -> None:
+    steps = FakePromoteSteps(clock, passed=False)
+
+    summary = promote(steps, clock, force=True)
+
+    assert summary.ok
+    assert dict(summary.facts)["forced"] == "yes: it never passed preprod's smoke test"

@@ -178,7 +178,26 @@ def test_marking_moves_the_deployed_tag_to_the_new_image(ecr_client) -> None:
             "imageDetails"
         ]
     }
-    assert tags == {DIGEST: ["abc1234"], "sha256:" + "f" * 64: ["def5678", "deployed-preprod"]}
+    assert tags == {
+        DIGEST: ["abc1234", "passed-preprod-0123456789abcdef"],
+        "sha256:" + "f" * 64: ["def5678", "deployed-preprod", "passed-preprod-ffffffffffffffff"],
+    }
+
+
+def test_a_pass_stays_recorded_after_the_deployed_tag_moves_on(ecr_client) -> None:
+    repository = "sentiment-dashboard-preprod"
+    first = pushed(ecr_client, repository, DIGEST, "abc1234")
+    second = pushed(ecr_client, repository, "sha256:" + "f" * 64, "def5678")
+    never = pushed(ecr_client, repository, "sha256:" + "e" * 64, "0badbad")
+
+    ecr.mark_good(ecr_client, repository, "preprod", first)
+    ecr.mark_good(ecr_client, repository, "preprod", second)
+
+    assert ecr.passed(ecr_client, repository, "preprod", ecr.digest_of(first))
+    assert ecr.passed(ecr_client, repository, "preprod", ecr.digest_of(second))
+    assert not ecr.passed(ecr_client, repository, "preprod", ecr.digest_of(never))
+    assert not ecr.passed(ecr_client, repository, "prod", ecr.digest_of(first))
+    assert not ecr.passed(ecr_client, repository, "preprod", "sha256:" + "9" * 64)
 
 
 def test_marking_an_image_that_is_not_in_ecr_is_an_error(ecr_client) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import json
 from typing import Any
 
@@ -25,11 +26,12 @@ from sentiment_pipeline import (
     ecr,
     envs,
     graph,
-    main,
     session,
     terraform,
     testing,
 )
+from sentiment_pipeline import engine as engine_steps
+from sentiment_pipeline import promotion as promotion_module
 from sentiment_pipeline.credentials import MissingCredentials
 from sentiment_pipeline.envs import UnknownEnvironment
 from sentiment_pipeline.main import SentimentPipeline
@@ -41,6 +43,7 @@ from .conftest import Reply, ScriptedServer
 from .test_ecr import MANIFEST
 
 DIGEST = "sha256:" + "c0ffee00" * 8
+BASE_DIGEST = "sha256:" + "ba5e0000" * 8
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
 
@@ -74,7 +77,13 @@ def keys() -> graph.AwsInputs:
 @pytest.fixture
 def engine(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     """Fake leaves: every awaited engine call is recorded with the object it was made on."""
-    seen: dict[str, list[Any]] = {"sync": [], "size": [], "stdout": [], "publish": []}
+    seen: dict[str, list[Any]] = {
+        "sync": [],
+        "size": [],
+        "stdout": [],
+        "publish": [],
+        "image_ref": [],
+    }
     outputs: dict[str, str] = {}
 
     async def sync(self: dagger.Container) -> dagger.Container:
@@ -99,11 +108,16 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     async def plaintext(self: dagger.Secret) -> str:
         return plaintext_of(self)
 
+    async def image_ref(self: dagger.Container) -> str:
+        seen["image_ref"].append(self)
+        return f"{calls(self, 'from')[-1]['address']}@{BASE_DIGEST}"
+
     monkeypatch.setattr(dagger.Container, "sync", sync)
     monkeypatch.setattr(dagger.File, "size", size)
     monkeypatch.setattr(dagger.Container, "stdout", stdout)
     monkeypatch.setattr(dagger.Container, "publish", publish)
     monkeypatch.setattr(dagger.Secret, "plaintext", plaintext)
+    monkeypatch.setattr(dagger.Container, "image_ref", image_ref)
     seen["outputs"] = [outputs]
     return seen
 
@@ -141,9 +155,11 @@ def test_tests_run_the_shared_command_in_the_test_stage(
 
 
 def test_registry_login_goes_in_as_a_secret(source: dagger.Directory) -> None:
-    auth = main.ecr.RegistryAuth("123456789012.dkr.ecr.us-east-1.amazonaws.com", "AWS", "pw!")
+    auth = engine_steps.ecr.RegistryAuth(
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com", "AWS", "pw!"
+    )
 
-    ctr = main.publish_container(graph.image(source, "base"), auth, envs.get("preprod"))
+    ctr = engine_steps.publish_container(graph.image(source, "base"), auth, envs.get("preprod"))
 
     (login,) = calls(ctr, "withRegistryAuth")
     assert login["address"] == auth.address
@@ -282,13 +298,13 @@ def test_a_throttled_push_is_retried(
             raise Throttled("failed to push: unexpected status: 429 Too Many Requests")
         return f"{address}@{DIGEST}"
 
-    auth = main.ecr.RegistryAuth("1.dkr.ecr.us-east-1.amazonaws.com", "AWS", "pw")
+    auth = engine_steps.ecr.RegistryAuth("1.dkr.ecr.us-east-1.amazonaws.com", "AWS", "pw")
     monkeypatch.setattr(dagger.Container, "publish", throttled_then_ok)
-    monkeypatch.setattr(main.ecr, "registry_auth", lambda client, policy: auth)
-    monkeypatch.setattr(main, "PUBLISH_RETRY", RetryPolicy(base_delay=0.001))
+    monkeypatch.setattr(engine_steps.ecr, "registry_auth", lambda client, policy: auth)
+    monkeypatch.setattr(engine_steps, "PUBLISH_RETRY", RetryPolicy(base_delay=0.001))
     aws = session.AwsSession(envs.get("prod"), graph.AwsInputs(secret("id"), secret("key")))
 
-    ref = asyncio.run(main.publish_image(graph.image(source, "b"), aws, SHA))
+    ref = asyncio.run(engine_steps.publish_image(graph.image(source, "b"), aws, SHA))
 
     assert ref == f"1.dkr.ecr.us-east-1.amazonaws.com/sentiment-dashboard-prod@{DIGEST}"
     assert attempts[:2] == [attempts[0], attempts[0]]
@@ -576,6 +592,7 @@ def test_registration_lists_every_function_with_a_one_line_description(
         "smoke",
         "deploy",
         "rollback",
+        "promote",
         "api_key",
         "local_dashboard",
     }
@@ -648,3 +665,155 @@ def test_api_keys_are_issued_once_listed_without_the_key_and_revoked(
     assert key not in listed
     assert revoked.startswith("revoked ")
     assert asyncio.run(keys_of_preprod.list_()) == "no keys issued"
+
+
+def test_deploy_builds_on_the_base_digest_it_resolved_and_says_which(
+    source: dagger.Directory,
+    keys: graph.AwsInputs,
+    engine: dict[str, list[Any]],
+    preprod_on_moto: Any,
+) -> None:
+    pushed(preprod_on_moto)
+
+    summary = deploy_preprod(source, keys)
+
+    pinned = f"{graph.DEFAULT_BASE_IMAGE}@{BASE_DIGEST}"
+    (resolved,) = engine["image_ref"]
+    assert calls(resolved, "from") == [{"address": graph.DEFAULT_BASE_IMAGE}]
+    built = [obj for obj in engine["sync"] if calls(obj, "dockerBuild")]
+    tested = [obj for obj in engine["stdout"] if calls(obj, "dockerBuild")]
+    for container in [*built, *tested, *(ctr for _, ctr in engine["publish"])]:
+        args = {a["name"]: a["value"] for a in calls(container, "dockerBuild")[0]["buildArgs"]}
+        assert args == {"BASE_IMAGE": pinned, "BASE_DIGEST": BASE_DIGEST}
+    assert f"base image       {pinned}" in summary
+
+
+# Promotion: preprod's repository and prod's in one moto account (the same-account set-up; the
+# cross-account one only adds registryId to the same calls, and the rehearsal runs it for real).
+PROD_REPO = "123456789012.dkr.ecr.us-east-1.amazonaws.com/sentiment-dashboard-prod"
+REAL_DIGEST = "sha256:" + hashlib.sha256(MANIFEST.encode()).hexdigest()
+
+
+@pytest.fixture
+def promotion(
+    account: Account, engine: dict[str, list[Any]], monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
+    """preprod validated REAL_DIGEST; prod is bootstrapped; the fake skopeo copies manifests."""
+    monkeypatch.setitem(
+        envs.ENVIRONMENTS,
+        "prod",
+        dataclasses.replace(envs.get("prod"), aws_endpoint_url=account.endpoint),
+    )
+    account.bootstrap()
+    ecr_client = account.client("ecr")
+    for repository in ("sentiment-dashboard-preprod", "sentiment-dashboard-prod"):
+        ecr_client.create_repository(repositoryName=repository)
+    ecr_client.put_image(
+        repositoryName="sentiment-dashboard-preprod",
+        imageManifest=MANIFEST,
+        imageTag=SHA,
+        imageDigest=REAL_DIGEST,
+    )
+    ecr.mark_good(ecr_client, "sentiment-dashboard-preprod", "preprod", f"x@{REAL_DIGEST}")
+    copies: dict[str, Any] = {"containers": [], "manifest": MANIFEST}
+    sync = dagger.Container.sync
+
+    async def skopeo(self: dagger.Container) -> dagger.Container:
+        execs = [c["args"] for c in calls(self, "withExec")]
+        if execs and execs[-1][:2] == ["skopeo", "copy"]:
+            copies["containers"].append(self)
+            tag = execs[-1][-1].rsplit(":", 1)[1]
+            ecr_client.put_image(
+                repositoryName="sentiment-dashboard-prod",
+                imageManifest=copies["manifest"],
+                imageTag=tag,
+                imageDigest=REAL_DIGEST,
+            )
+        return await sync(self)
+
+    monkeypatch.setattr(dagger.Container, "sync", skopeo)
+    copies["ecr"] = ecr_client
+    return copies
+
+
+def promote(source: dagger.Directory, keys: graph.AwsInputs, **extra: Any) -> str:
+    return asyncio.run(
+        with_keys(keys).promote(
+            source, dag.host().directory(".").as_git(), "preprod", "prod", git_sha=SHA, **extra
+        )
+    )
+
+
+def test_promote_copies_the_validated_digest_with_no_build_and_deploys_it(
+    source: dagger.Directory,
+    keys: graph.AwsInputs,
+    engine: dict[str, list[Any]],
+    promotion: dict[str, Any],
+    scripted_server: ScriptedServer,
+) -> None:
+    summary = promote(source, keys)
+
+    awaited = engine["sync"] + engine["stdout"] + [ctr for _, ctr in engine["publish"]]
+    assert not [obj for obj in awaited if calls(obj, "dockerBuild")]
+    assert engine["publish"] == engine["size"] == engine["image_ref"] == []
+    (copy,) = promotion["containers"]
+    assert calls(copy, "from") == [{"address": promotion_module.SKOPEO_IMAGE}]
+    command = calls(copy, "withExec")[-1]["args"]
+    assert "--preserve-digests" in command
+    assert command[-2:] == [
+        f"docker://{REPO}@{REAL_DIGEST}",
+        f"docker://{PROD_REPO}:{SHA}",
+    ]
+    (authfile,) = calls(copy, "withMountedSecret")
+    assert f"--authfile={authfile['path']}" in command
+    assert "AWS:" not in json.dumps(calls(copy, "withEnvVariable"))
+    (terraform_run,) = engine["stdout"]
+    assert (
+        f"-var=image_uri={PROD_REPO}@{REAL_DIGEST}" in calls(terraform_run, "withExec")[1]["args"]
+    )
+    assert scripted_server.requests == ["/health"]
+    prod_tags = ecr.image_tags_of(
+        promotion["ecr"], "sentiment-dashboard-prod", {"imageDigest": REAL_DIGEST}
+    )
+    assert prod_tags is not None
+    assert {SHA, "latest", "deployed-prod"} <= set(prod_tags[1])
+    assert summary.startswith("promote preprod to prod: succeeded")
+    assert f"promoted image   {REPO}@{REAL_DIGEST}" in summary
+
+
+def test_promote_refuses_a_digest_preprod_never_validated(
+    source: dagger.Directory,
+    keys: graph.AwsInputs,
+    engine: dict[str, list[Any]],
+    promotion: dict[str, Any],
+) -> None:
+    never = "sha256:" + "d" * 64
+    promotion["ecr"].put_image(
+        repositoryName="sentiment-dashboard-preprod",
+        imageManifest=MANIFEST.replace('"size": 2', '"size": 3'),
+        imageTag="abcdef1",
+        imageDigest=never,
+    )
+
+    with pytest.raises(StageFailed) as refused:
+        promote(source, keys, digest=never)
+
+    assert refused.value.stage == "find image"
+    assert "never passed preprod's smoke test" in str(refused.value)
+    assert promotion["containers"] == engine["stdout"] == []
+
+
+def test_a_copy_that_changed_the_manifest_stops_before_terraform(
+    source: dagger.Directory,
+    keys: graph.AwsInputs,
+    engine: dict[str, list[Any]],
+    promotion: dict[str, Any],
+) -> None:
+    promotion["manifest"] = json.dumps(json.loads(MANIFEST), indent=2)  # re-serialised
+
+    with pytest.raises(StageFailed) as failed:
+        promote(source, keys)
+
+    assert failed.value.stage == "copy"
+    assert "is not the same image" in str(failed.value)
+    assert engine["stdout"] == []

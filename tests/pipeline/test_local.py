@@ -270,6 +270,11 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.setattr(dagger.Container, "stdout", stdout)
     monkeypatch.setattr(dagger.Service, "start", start)
     monkeypatch.setattr(dagger.Directory, "exists", exists)
+
+    async def image_ref(self: dagger.Container) -> str:
+        return f"{calls(self, 'from')[-1]['address']}@sha256:{'ba5e' * 16}"
+
+    monkeypatch.setattr(dagger.Container, "image_ref", image_ref)
     return seen
 
 

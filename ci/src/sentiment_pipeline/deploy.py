@@ -10,6 +10,7 @@ names that image, which rollback puts back through Terraform.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Final, Protocol
 
 from .stages import StageRunner, Summary
@@ -17,6 +18,7 @@ from .terraform import TerraformOutputs
 
 STAGES: Final = ("build", "size guard", "test", "publish", "terraform apply", "api key", "smoke")
 ROLLBACK_STAGES: Final = ("find last good", "terraform apply", "smoke")
+PROMOTE_STAGES: Final = ("find image", "copy", "terraform apply", "smoke")
 
 
 class RollbackSteps(Protocol):
@@ -31,10 +33,39 @@ class RollbackSteps(Protocol):
     async def smoke(self, outputs: TerraformOutputs) -> None: ...
 
 
-class DeploySteps(RollbackSteps, Protocol):
+class MarkGood(Protocol):
+    async def mark_good(self, image_ref: str) -> None:
+        """Tag `image_ref` deployed-<env> (and passed-<env>-<digest>): it passed the smoke test."""
+        ...
+
+
+@dataclass(frozen=True)
+class SourceImage:
+    """The image to promote: where it is in the source environment, and whether it passed there."""
+
+    image_ref: str
+    passed: bool
+    environment: str
+
+
+class PromoteSteps(RollbackSteps, MarkGood, Protocol):
+    """What a promotion needs: the source image, a byte-for-byte copy, then the target's steps."""
+
+    async def source_image(self, digest: str | None) -> SourceImage:
+        """`digest` in the source repository (default: the one tagged deployed-<source env>)."""
+        ...
+
+    async def copy(self, source_ref: str) -> str:
+        """Copy by digest into the target repository, tag it, check the bytes; the target ref."""
+        ...
+
+
+class DeploySteps(RollbackSteps, MarkGood, Protocol):
     """What a deploy needs done; the Dagger module and the Docker rehearsal each provide one."""
 
-    async def build(self) -> None: ...
+    async def build(self) -> str:
+        """Build the image; the base image as the build resolved it (pinned by digest)."""
+        ...
 
     async def image_size(self) -> int: ...
 
@@ -50,10 +81,6 @@ class DeploySteps(RollbackSteps, Protocol):
         """Register the key the E2E suite (or the local user) signs in with; what was done."""
         ...
 
-    async def mark_good(self, image_ref: str) -> None:
-        """Tag `image_ref` deployed-<env>: it passed the smoke test."""
-        ...
-
 
 class UnhealthyDeploy(RuntimeError):
     """The applied image failed the smoke test; says what ran before and how to put it back."""
@@ -61,6 +88,10 @@ class UnhealthyDeploy(RuntimeError):
 
 class NothingToRollBack(LookupError):
     """No image of the environment is tagged as its last good deploy."""
+
+
+class NotValidated(RuntimeError):
+    """The image never passed the source environment's smoke test, and --force was not given."""
 
 
 def image_size_guard(size_bytes: int) -> None:
@@ -80,7 +111,7 @@ async def deploy(
     """Run the chain; raises StageFailed (naming the stage) at the first failure."""
     runner = runner or StageRunner(title)
     build, guard, test, publish, apply, api_key, smoke = STAGES
-    await runner.run_async(build, steps.build)
+    runner.note("base image", await runner.run_async(build, steps.build))
     size = await runner.run_async(guard, lambda: _guarded_size(steps, size_guard))
     runner.note("image size", f"{size / 1e6:.0f} MB")
     await runner.run_async(test, steps.test)
@@ -97,6 +128,46 @@ async def deploy(
         smoke, lambda: _smoke_and_mark(steps, outputs, image_ref, previous, rollback_hint)
     )
     return runner.summary()
+
+
+async def promote(
+    title: str,
+    steps: PromoteSteps,
+    digest: str | None = None,
+    force: bool = False,
+    runner: StageRunner | None = None,
+    rollback_hint: str = "",
+) -> Summary:
+    """The image the source environment validated, copied as is, applied to the target and
+    smoke-tested there, exactly as deploy does after its publish: no build, no test run."""
+    runner = runner or StageRunner(title)
+    find, copy, apply, smoke = PROMOTE_STAGES
+    source = await runner.run_async(find, lambda: _validated(steps, digest, force))
+    runner.note("promoted image", source.image_ref)
+    if not source.passed:
+        runner.note("forced", f"yes: it never passed {source.environment}'s smoke test")
+    image_ref = await runner.run_async(copy, lambda: steps.copy(source.image_ref))
+    runner.note("image", image_ref)
+    previous, outputs = await runner.run_async(apply, lambda: _apply(steps, image_ref))
+    runner.note("previous image", previous or "none recorded")
+    runner.note("api url", outputs.api_url)
+    runner.note("cors origins", outputs.cors_origins)
+    await runner.run_async(
+        smoke, lambda: _smoke_and_mark(steps, outputs, image_ref, previous, rollback_hint)
+    )
+    return runner.summary()
+
+
+async def _validated(steps: PromoteSteps, digest: str | None, force: bool) -> SourceImage:
+    source = await steps.source_image(digest)
+    if not source.passed and not force:
+        msg = (
+            f"{source.image_ref} never passed {source.environment}'s smoke test (no "
+            f"passed-{source.environment}-… tag): refusing to promote it. Promote a digest that "
+            f"{source.environment} validated, or add --force to promote it anyway."
+        )
+        raise NotValidated(msg)
+    return source
 
 
 async def rollback(title: str, steps: RollbackSteps, runner: StageRunner | None = None) -> Summary:
@@ -116,13 +187,13 @@ async def _publish(steps: DeploySteps) -> tuple[bool, str]:
     return created, await steps.publish()
 
 
-async def _apply(steps: DeploySteps, image_ref: str) -> tuple[str | None, TerraformOutputs]:
+async def _apply(steps: RollbackSteps, image_ref: str) -> tuple[str | None, TerraformOutputs]:
     previous = await steps.last_good()
     return previous, await steps.apply(image_ref)
 
 
 async def _smoke_and_mark(
-    steps: DeploySteps,
+    steps: DeploySteps | PromoteSteps,
     outputs: TerraformOutputs,
     image_ref: str,
     previous: str | None,

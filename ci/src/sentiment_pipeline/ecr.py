@@ -81,45 +81,99 @@ def deployed_tag(env_name: str) -> str:
     return f"deployed-{env_name}"
 
 
-def last_good(ecr: Any, repository: str, env_name: str) -> str | None:
-    """`<repo>@sha256:…` of the image tagged deployed-<env>, or None if nothing is."""
-    tag = deployed_tag(env_name)
-    try:
-        details = ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])
-    except ecr.exceptions.ImageNotFoundException:
-        return None
-    uri = ecr.describe_repositories(repositoryNames=[repository])["repositories"][0][
-        "repositoryUri"
-    ]
-    return f"{uri}@{details['imageDetails'][0]['imageDigest']}"
+def passed_tag(env_name: str, digest: str) -> str:
+    """The tag that records, for good, that this digest passed the environment's smoke test:
+    deployed-<env> moves on with the next deploy; this one stays with the image."""
+    return f"passed-{env_name}-{digest.removeprefix('sha256:')[:16]}"
 
 
-def mark_good(ecr: Any, repository: str, env_name: str, image_ref: str) -> None:
-    """Tag `image_ref` deployed-<env> (ECR's retag: the same manifest put again with the tag)."""
+def digest_of(image_ref: str) -> str:
+    """`sha256:…` of a `<repo>@sha256:…` reference; ValueError for a tag."""
     match = DIGEST.search(image_ref)
     if match is None:
         msg = f"{image_ref!r} is not pinned by digest (<repo>@sha256:…)"
         raise ValueError(msg)
+    return match.group(1)
+
+
+def _registry(registry_id: str | None) -> dict[str, str]:
+    """ECR calls on another account's repository (cross-account promotion) name its registry."""
+    return {"registryId": registry_id} if registry_id else {}
+
+
+def repository_uri(ecr: Any, repository: str, registry_id: str | None = None) -> str:
+    found = ecr.describe_repositories(repositoryNames=[repository], **_registry(registry_id))
+    return str(found["repositories"][0]["repositoryUri"])
+
+
+def image_tags_of(
+    ecr: Any, repository: str, image_id: dict[str, str], registry_id: str | None = None
+) -> tuple[str, list[str]] | None:
+    """(digest, tags) of one image by tag or digest, or None if the repository has no such."""
+    try:
+        details = ecr.describe_images(
+            repositoryName=repository, imageIds=[image_id], **_registry(registry_id)
+        )["imageDetails"]
+    except ecr.exceptions.ImageNotFoundException:
+        return None
+    return details[0]["imageDigest"], list(details[0].get("imageTags", []))
+
+
+def last_good(
+    ecr: Any, repository: str, env_name: str, registry_id: str | None = None
+) -> str | None:
+    """`<repo>@sha256:…` of the image tagged deployed-<env>, or None if nothing is."""
+    found = image_tags_of(ecr, repository, {"imageTag": deployed_tag(env_name)}, registry_id)
+    if found is None:
+        return None
+    return f"{repository_uri(ecr, repository, registry_id)}@{found[0]}"
+
+
+def passed(
+    ecr: Any, repository: str, env_name: str, digest: str, registry_id: str | None = None
+) -> bool:
+    """Whether `digest` ever passed `env_name`'s smoke test (it carries passed-<env>-…)."""
+    found = image_tags_of(ecr, repository, {"imageDigest": digest}, registry_id)
+    return found is not None and passed_tag(env_name, digest) in found[1]
+
+
+def manifest(ecr: Any, repository: str, digest: str, registry_id: str | None = None) -> Any:
+    """ECR's record of the image `digest` (its manifest, exactly as pushed), or LookupError."""
     found = ecr.batch_get_image(
         repositoryName=repository,
-        imageIds=[{"imageDigest": match.group(1)}],
+        imageIds=[{"imageDigest": digest}],
         acceptedMediaTypes=MANIFEST_TYPES,
+        **_registry(registry_id),
     )["images"]
     if not found:
-        msg = f"{image_ref} is not in ECR repository {repository}: nothing to mark as deployed"
+        msg = f"{digest} is not in ECR repository {repository}"
         raise LookupError(msg)
-    extra = (
-        {"imageManifestMediaType": found[0]["imageManifestMediaType"]}
-        if found[0].get("imageManifestMediaType")
-        else {}
-    )
+    return found[0]
+
+
+def tag_image(ecr: Any, repository: str, digest: str, tag: str) -> None:
+    """ECR's retag: the same manifest bytes put again under `tag` (idempotent)."""
+    image = manifest(ecr, repository, digest)
+    media = image.get("imageManifestMediaType")
+    extra = {"imageManifestMediaType": media} if media else {}
     try:
         ecr.put_image(
             repositoryName=repository,
-            imageManifest=found[0]["imageManifest"],
-            imageTag=deployed_tag(env_name),
-            imageDigest=match.group(1),
+            imageManifest=image["imageManifest"],
+            imageTag=tag,
+            imageDigest=digest,
             **extra,
         )
     except ecr.exceptions.ImageAlreadyExistsException:
-        return  # already tagged: marking is idempotent
+        return  # already tagged
+
+
+def mark_good(ecr: Any, repository: str, env_name: str, image_ref: str) -> None:
+    """After a green smoke: tag `image_ref` deployed-<env>, and passed-<env>-<digest> for good."""
+    digest = digest_of(image_ref)
+    try:
+        for tag in (deployed_tag(env_name), passed_tag(env_name, digest)):
+            tag_image(ecr, repository, digest, tag)
+    except LookupError as error:
+        msg = f"{image_ref} is not in ECR repository {repository}: nothing to mark as deployed"
+        raise LookupError(msg) from error

@@ -20,6 +20,7 @@ DEFAULT_BASE_IMAGE: Final = "public.ecr.aws/lambda/python:3.13"
 PLATFORM: Final = dagger.Platform(testing.PLATFORM)
 TERRAFORM_IMAGE: Final = "hashicorp/terraform:1.9.8"
 WEB_IDENTITY_TOKEN_PATH: Final = "/run/secrets/aws-web-identity-token"
+DIGEST_SUFFIX: Final = "@sha256:"
 SOURCE_IGNORE: Final = [
     ".git",
     ".github",
@@ -72,12 +73,17 @@ class AwsInputs:
 
 
 def image(source: dagger.Directory, base_image: str, target: str = "") -> dagger.Container:
-    """The image that service/Dockerfile defines, for the Lambda platform."""
+    """The image that service/Dockerfile defines, for the Lambda platform.
+
+    `base_image` pinned by digest (`<name>:<tag>@sha256:…`, as `ImageSteps.resolve_base` gives
+    it) builds on exactly that image and labels the result org.opencontainers.image.base.digest.
+    """
+    args = [dagger.BuildArg(name="BASE_IMAGE", value=base_image)]
+    if DIGEST_SUFFIX in base_image:
+        digest = "sha256:" + base_image.rsplit(DIGEST_SUFFIX, 1)[1]
+        args.append(dagger.BuildArg(name="BASE_DIGEST", value=digest))
     return source.docker_build(
-        dockerfile=testing.DOCKERFILE,
-        platform=PLATFORM,
-        build_args=[dagger.BuildArg(name="BASE_IMAGE", value=base_image)],
-        target=target,
+        dockerfile=testing.DOCKERFILE, platform=PLATFORM, build_args=args, target=target
     )
 
 
@@ -95,13 +101,24 @@ class ImageSteps:
 
     source: dagger.Directory
     base_image: str
+    resolved_base: str = ""
+
+    async def resolve_base(self) -> str:
+        """The base as the build will use it: its tag resolved, once, to a digest. The build,
+        the tests and the size all use that digest, even if the tag moves meanwhile."""
+        if not self.resolved_base:
+            base = dag.container(platform=PLATFORM).from_(self.base_image)
+            self.resolved_base = await base.image_ref()
+        return self.resolved_base
 
     @property
     def container(self) -> dagger.Container:
-        return image(self.source, self.base_image)
+        return image(self.source, self.resolved_base or self.base_image)
 
-    async def build(self) -> None:
+    async def build(self) -> str:
+        base = await self.resolve_base()
         await self.container.sync()
+        return base
 
     async def image_size(self) -> int:
         tarball = self.container.as_tarball(
@@ -110,7 +127,8 @@ class ImageSteps:
         return await tarball.size()
 
     async def test(self) -> str:
-        return await unit_tests(self.source, self.base_image).stdout()
+        base = await self.resolve_base()
+        return await unit_tests(self.source, base).stdout()
 
 
 def with_registry_auth(auth: RegistryAuth, secret_name: str):

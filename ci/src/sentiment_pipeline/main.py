@@ -1,27 +1,22 @@
+"""The module's functions: thin wrappers over the chains (deploy.py) and their steps (engine.py,
+local.py) and the plain modules beside them. `dagger functions` lists them."""
+
 import asyncio
 import dataclasses
 import json
-import time
 from collections.abc import Callable
 from typing import Annotated, Final
 
 import dagger
-from dagger import DefaultPath, Doc, Ignore, function, object_type
+from dagger import DefaultPath, Doc, Ignore, Name, function, object_type
 
-from . import api_keys, credentials, ecr, envs, graph, local, terraform
 from . import bootstrap as state_bootstrap
 from . import deploy as chain
-from . import smoke as smoke_check
+from . import envs, graph, local, terraform
+from .engine import EnginePromoteSteps, EngineSteps, run_smoke, run_terraform
 from .keys import ApiKeys
-from .retry import RetryPolicy
-from .session import AWS_RETRY, AwsSession, aws_credentials
+from .session import AwsSession
 from .stages import Summary
-from .terraform import TerraformOutputs
-
-PUBLISH_RETRY: Final = RetryPolicy(
-    max_attempts=6, base_delay=1.0, max_delay=16.0, total_seconds=120.0
-)
-LOG_LOOKBACK_MS: Final = 10 * 60 * 1000
 
 Source = Annotated[
     dagger.Directory,
@@ -37,6 +32,7 @@ DeployEnv = Annotated[str, Doc("Environment: preprod, prod, or local (stand-ins,
 BaseImage = Annotated[str, Doc("BASE_IMAGE build argument of service/Dockerfile")]
 GitSha = Annotated[str, Doc("Commit to tag the image with (default: HEAD of the repository)")]
 Format = Annotated[str, Doc("text (the summary) or json (for machines: add --output result.json)")]
+Digest = Annotated[str, Doc("The image to promote, sha256:… (default: tagged deployed-<from>)")]
 E2eApiKey = Annotated[
     dagger.Secret | None,
     Doc("The E2E suite's API key to register for its user, e.g. env://E2E_API_KEY"),
@@ -94,9 +90,10 @@ class SentimentPipeline:
         git_sha: GitSha = "",
     ) -> str:
         """Push :<git-sha> and :latest to the environment's ECR; returns <repo>@sha256:<digest>."""
-        steps = EngineSteps(source, git, envs.deployable(env, "publish"), self._aws(), base_image)
-        steps.git_sha = git_sha
+        settings = envs.deployable(env, "publish")
+        steps = EngineSteps(source, git, settings, self._aws(), base_image, git_sha)
         await steps.ensure_repository()
+        await steps.resolve_base()
         return await steps.publish()
 
     @function(cache="never")
@@ -168,6 +165,40 @@ class SentimentPipeline:
         summary = await chain.rollback(f"rollback {settings.name}", steps)
         return shown(summary, "")
 
+    @function(cache="never")
+    async def promote(
+        self,
+        source: Source,
+        git: Git,
+        from_: Annotated[str, Doc("Environment that validated the image"), Name("from")],
+        to: Annotated[str, Doc("Environment to run it in")],
+        digest: Digest = "",
+        from_account: Annotated[
+            str, Doc("Account id of --from's registry, if not the credentials' own")
+        ] = "",
+        force: Annotated[bool, Doc("Promote even an image --from never passed")] = False,
+        git_sha: GitSha = "",
+        format: Format = "text",
+    ) -> str:
+        """Copy --from's image to --to by digest (no rebuild), terraform apply, smoke-test."""
+        shown = check_format(format)
+        origin, target = envs.deployable(from_, "promote"), envs.deployable(to, "promote")
+        if origin == target:
+            raise ValueError(f"--from and --to are both {to}: promote between two environments")
+        steps = EnginePromoteSteps(
+            EngineSteps(source, git, target, self._aws(), graph.DEFAULT_BASE_IMAGE, git_sha),
+            origin,
+            from_account,
+        )
+        summary = await chain.promote(
+            f"promote {origin.name} to {target.name}",
+            steps,
+            digest=digest or None,
+            force=force,
+            rollback_hint=rollback_command(target.name),
+        )
+        return shown(summary, "")
+
     @function
     def api_key(self, env: Env) -> ApiKeys:
         """Per-user API keys of an environment: issue, list, revoke."""
@@ -212,111 +243,3 @@ def check_format(format: str) -> Callable[[Summary, str], str]:
     if format == "json":
         return lambda summary, hint: summary.to_json()
     return lambda summary, hint: summary.render() + hint
-
-
-@dataclasses.dataclass
-class EngineSteps(graph.ImageSteps):
-    """The deploy chain's steps carried out by the Dagger engine."""
-
-    source: dagger.Directory
-    git: dagger.GitRepository
-    env: envs.Environment
-    aws_inputs: graph.AwsInputs
-    base_image: str
-    git_sha: str = ""
-    e2e_api_key: dagger.Secret | None = None
-
-    def __post_init__(self) -> None:
-        self.aws = AwsSession(self.env, self.aws_inputs)
-
-    async def ensure_repository(self) -> bool:
-        s3, dynamodb = await self.aws.client("s3"), await self.aws.client("dynamodb")
-        account = await self.aws.account()
-        await asyncio.to_thread(
-            state_bootstrap.require_bootstrapped, s3, dynamodb, account, self.env
-        )
-        if await asyncio.to_thread(
-            ecr.repository_exists, await self.aws.client("ecr"), self.env.ecr_repository
-        ):
-            return False
-        steps = terraform.repository_commands(
-            self.env, account.account_id, await self.aws.backend()
-        )
-        await graph.terraform_run(self.source, self.env, self.aws_inputs, steps, _run_id()).sync()
-        return True
-
-    async def publish(self) -> str:
-        sha = self.git_sha or await self.git.head().commit()
-        return await publish_image(self.container, self.aws, sha)
-
-    async def apply(self, image_ref: str) -> TerraformOutputs:
-        return await run_terraform(self.source, self.aws, image_ref, "apply")
-
-    async def register_api_key(self) -> str:
-        if self.e2e_api_key is None:
-            return "none given (--e2e-api-key): no key registered"
-        key = await self.e2e_api_key.plaintext()
-        dynamodb = await self.aws.client("dynamodb")
-        return await asyncio.to_thread(
-            api_keys.register, dynamodb, self.env.users_table, api_keys.E2E_USER, key
-        )
-
-    async def smoke(self, outputs: TerraformOutputs) -> None:
-        await run_smoke(outputs.api_url, self.env, self.aws_inputs)
-
-    async def last_good(self) -> str | None:
-        ecr_client = await self.aws.client("ecr")
-        return await asyncio.to_thread(
-            ecr.last_good, ecr_client, self.env.ecr_repository, self.env.name
-        )
-
-    async def mark_good(self, image_ref: str) -> None:
-        ecr_client = await self.aws.client("ecr")
-        await asyncio.to_thread(
-            ecr.mark_good, ecr_client, self.env.ecr_repository, self.env.name, image_ref
-        )
-
-
-def _run_id() -> str:
-    return str(time.time_ns())
-
-
-def publish_container(
-    ctr: dagger.Container, auth: ecr.RegistryAuth, env: envs.Environment
-) -> dagger.Container:
-    """The image with the ECR login attached (password as a secret), ready to publish."""
-    return ctr.with_(graph.with_registry_auth(auth, f"ecr-password-{env.name}"))
-
-
-async def publish_image(ctr: dagger.Container, aws: AwsSession, git_sha: str) -> str:
-    """Push :<git-sha> then :latest, retrying throttling; the digest-pinned reference."""
-    ecr_client = await aws.client("ecr")
-    auth = await asyncio.to_thread(ecr.registry_auth, ecr_client, AWS_RETRY)
-    repository = auth.repository_url(aws.env.ecr_repository)
-    sha_tag, latest_tag = ecr.image_tags(repository, git_sha)
-    ctr = publish_container(ctr, auth, aws.env)
-    published = await PUBLISH_RETRY.call_async(f"push {sha_tag}", lambda: ctr.publish(sha_tag))
-    await PUBLISH_RETRY.call_async(f"push {latest_tag}", lambda: ctr.publish(latest_tag))
-    return ecr.digest_reference(published, repository)
-
-
-async def run_terraform(
-    source: dagger.Directory, aws: AwsSession, image_ref: str, action: terraform.Action
-) -> TerraformOutputs:
-    steps = terraform.commands(aws.env, image_ref, action, await aws.backend())
-    run = graph.terraform_run(source, aws.env, aws.inputs, steps, _run_id())
-    return terraform.parse_outputs(await run.stdout())
-
-
-async def run_smoke(url: str, env: envs.Environment | None, aws: graph.AwsInputs) -> str:
-    """The health check, then (given an environment and credentials) the log scan."""
-    since_ms = int(time.time() * 1000) - LOG_LOOKBACK_MS
-    result = await asyncio.to_thread(smoke_check.check_health, url)
-    if aws.given():
-        if env is None:
-            raise ValueError("pass --env to say whose function logs to scan")
-        creds = await aws_credentials(env, aws)
-        logs = credentials.client("logs", creds, env.region, env.aws_endpoint_url)
-        lines = await asyncio.to_thread(smoke_check.scan_logs, logs, env.log_group, since_ms)
-        smoke_check.require_clean_logs(lines, env.log_group)
-    return f"{smoke_check.health_url(url)}: {result.describe()}"
