@@ -8,8 +8,9 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from dashboard import __version__
+from dashboard import __version__, aws
 from dashboard.deps import require_api_key
 from dashboard.errors import DashboardError
 from dashboard.models import Error
@@ -24,6 +25,20 @@ PROTECTED_RESPONSES: dict[int | str, dict[str, object]] = {
     429: {"model": Error, "description": "Storage throttled; retry after Retry-After seconds"},
     503: {"model": Error, "description": "Auth, a setting or AWS unavailable"},
 }
+
+
+class RequestBudget:
+    """Bounds the AWS time of every HTTP request (dashboard.aws.REQUEST_BUDGET_S)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with aws.request_budget():
+            await self.app(scope, receive, send)
 
 
 async def _dashboard_error(_: Request, error: Exception) -> JSONResponse:
@@ -54,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "X-User-ID"],
             max_age=600,
         )
+    app.add_middleware(RequestBudget)
     app.add_exception_handler(DashboardError, _dashboard_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.include_router(health.router)

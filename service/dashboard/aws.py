@@ -1,17 +1,41 @@
-"""Lazily created AWS clients, reused across invocations.
+"""Lazily created AWS clients, reused across invocations, with bounded waits.
 
 boto3 is imported on first use, not at import: importing it costs about as much as the
 rest of the service together, and import time is cold-start time.
+
+Time budget: API Gateway gives up after 30 s and the function's timeout is 29 s, so a request
+must end before either with an answer of its own. One AWS call takes at most CALL_BUDGET_S
+(every attempt's connect and read timeouts plus the backoff between attempts); a request may
+spend at most REQUEST_BUDGET_S on AWS: a call that could end past that is not started, and the
+request answers 503 instead.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-from dashboard.errors import DashboardError, NotFoundError, StorageUnavailableError, ThrottledError
+from dashboard.errors import (
+    DashboardError,
+    NotFoundError,
+    StorageUnavailableError,
+    ThrottledError,
+)
+
+CONNECT_TIMEOUT_S = 1.0
+READ_TIMEOUT_S = 3.0
+MAX_ATTEMPTS = 2
+"""Attempts per call, the first included (botocore's total_max_attempts, standard mode)."""
+# botocore's standard mode sleeps rand(0, 1) * min(2 ** (k - 1), 20) s before retry k.
+BACKOFF_CEILING_S = sum(min(2.0 ** (retry - 1), 20.0) for retry in range(1, MAX_ATTEMPTS))
+CALL_BUDGET_S = MAX_ATTEMPTS * (CONNECT_TIMEOUT_S + READ_TIMEOUT_S) + BACKOFF_CEILING_S
+"""The longest one AWS call can take: 9 s (server silent on both attempts, longest backoff)."""
+REQUEST_BUDGET_S = 20.0
+"""AWS time per request: under the function's 29 s with room for the rest of the request."""
 
 THROTTLING_CODES = frozenset(
     {
@@ -27,6 +51,7 @@ NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "NoSuchKey", "NoSuchBu
 
 _clients: dict[str, Any] = {}
 _lock = threading.Lock()
+_deadline: ContextVar[float | None] = ContextVar("aws_deadline", default=None)
 
 
 def client(service: str) -> Any:
@@ -40,12 +65,33 @@ def client(service: str) -> Any:
             from botocore.config import Config
 
             config = Config(
-                connect_timeout=2,
-                read_timeout=5,
-                retries={"max_attempts": 2, "mode": "standard"},
+                connect_timeout=CONNECT_TIMEOUT_S,
+                read_timeout=READ_TIMEOUT_S,
+                retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
             )
-            _clients[service] = boto3.session.Session().client(service, config=config)
+            created = boto3.session.Session().client(service, config=config)
+            created.meta.events.register("before-call", _refuse_past_deadline)
+            _clients[service] = created
         return _clients[service]
+
+
+@contextmanager
+def request_budget(seconds: float | None = None) -> Iterator[None]:
+    """Within this block (one request), AWS calls must all end within `seconds`
+    (default REQUEST_BUDGET_S)."""
+    token = _deadline.set(time.monotonic() + (REQUEST_BUDGET_S if seconds is None else seconds))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def _refuse_past_deadline(**_: Any) -> None:
+    deadline = _deadline.get()
+    if deadline is not None and deadline - time.monotonic() < CALL_BUDGET_S:
+        raise StorageUnavailableError(
+            "storage is answering too slowly to finish this request in time; retry later"
+        )
 
 
 def reset_clients() -> None:
