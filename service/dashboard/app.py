@@ -22,7 +22,10 @@ logger = logging.getLogger("dashboard")
 
 PROTECTED_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {"model": Error, "description": "Missing, malformed or wrong API key"},
-    429: {"model": Error, "description": "Storage throttled; retry after Retry-After seconds"},
+    429: {
+        "model": Error,
+        "description": "Storage throttled, or a concurrent write won; retry after Retry-After s",
+    },
     503: {"model": Error, "description": "Auth, a setting or AWS unavailable"},
 }
 

@@ -24,6 +24,7 @@ from dashboard.errors import (
     NotFoundError,
     StorageUnavailableError,
     ThrottledError,
+    WriteConflictError,
 )
 
 CONNECT_TIMEOUT_S = 1.0
@@ -112,6 +113,10 @@ def _is_condition_failure(code: str, error: Any) -> bool:
     return code == "ConditionalCheckFailedException" or "ConditionalCheckFailed" in _reasons(error)
 
 
+def _is_write_conflict(code: str, error: Any) -> bool:
+    return code == "TransactionConflictException" or "TransactionConflict" in _reasons(error)
+
+
 @contextmanager
 def storage_errors(what: str, on_condition_failed: DashboardError | None = None) -> Iterator[None]:
     """Turn botocore failures during `what` into the service's HTTP-mapped errors.
@@ -132,6 +137,10 @@ def storage_errors(what: str, on_condition_failed: DashboardError | None = None)
             if _is_throttling(code, error):
                 raise ThrottledError(
                     f"{what} was throttled by AWS ({code}); retry shortly"
+                ) from error
+            if _is_write_conflict(code, error):
+                raise WriteConflictError(
+                    f"{what} clashed with a concurrent change to the same data; retry shortly"
                 ) from error
             if code in NOT_FOUND_CODES:
                 raise NotFoundError(f"{what}: {code}") from error

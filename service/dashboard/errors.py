@@ -74,6 +74,10 @@ class ThrottledError(DashboardError):
         self.headers = {"Retry-After": str(retry_after_s)}
 
 
+class WriteConflictError(ThrottledError):
+    """A concurrent transaction on the same items won; the write changed nothing, retry it."""
+
+
 class StorageUnavailableError(DashboardError):
     """The storage backend could not be reached or refused the call."""
 

@@ -1,6 +1,8 @@
 import pytest
 from fastapi.testclient import TestClient
 
+from dashboard.storage import dynamo, items
+from tests.unit.aws_events import recording
 from tests.unit.conftest import put_article
 
 
@@ -138,3 +140,56 @@ def test_sentiment_endpoints_say_which_setting_is_missing(moto: None) -> None:
 
     assert response.status_code == 503
     assert "DATABASE_TABLE" in response.json()["detail"]
+
+
+def test_metrics_count_the_newest_items_and_say_when_the_window_held_more(
+    articles: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(items, "MAX_ITEMS", 2)
+
+    body = articles.get("/api/v2/metrics", params={"hours": 48}).json()
+
+    assert body["partial"] is True
+    assert body["counts"]["total"] == 2
+    assert body["top_tags"] == {"tech": 2}  # the items 10 and 50 minutes old, not the oldest
+
+
+def test_metrics_within_the_bound_are_not_partial(articles: TestClient) -> None:
+    assert articles.get("/api/v2/metrics", params={"hours": 48}).json()["partial"] is False
+
+
+def test_trends_are_partial_when_the_window_held_more(
+    articles: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(items, "MAX_ITEMS", 1)
+
+    body = articles.get("/api/v2/trends", params={"hours": 48}).json()
+
+    assert body["partial"] is True
+    assert body["points"] == [{"hour": "2026-11-20T15:00:00Z", "count": 1, "average_score": 0.8}]
+
+
+def test_sentiment_shares_one_bound_between_its_tags(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tags = [f"t{i}" for i in range(10)]
+    for tag in tags:
+        for minutes in (10, 20, 30):
+            put_article(minutes, "positive", 0.5, tag)
+    monkeypatch.setattr(items, "MAX_ITEMS", 10)
+
+    with recording("query") as queries:
+        body = client.get("/api/v2/sentiment", params={"tags": ",".join(tags)}).json()
+
+    assert body["partial"] is True
+    assert all(entry["partial"] and entry["counts"]["total"] == 1 for entry in body["tags"])
+    assert len(queries) <= dynamo.MAX_PAGES
+    assert sum(query["count"] for query in queries) <= 10 + len(tags)  # + one probe per tag
+
+
+def test_articles_asks_dynamodb_for_no_more_than_the_limit(articles: TestClient) -> None:
+    with recording("query") as queries:
+        body = articles.get("/api/v2/articles", params={"limit": 1}).json()
+
+    assert body["count"] == 1
+    assert [query["params"]["Limit"] for query in queries] == [1]

@@ -60,15 +60,19 @@ def _utc(moment: datetime) -> datetime:
 
 @router.get("/metrics")
 def metrics(table: ItemsTable, now: Now, hours: Hours = 24) -> Metrics:
-    """Sentiment counts and top tags over the last `hours` hours."""
+    """Sentiment counts and top tags over the last `hours` hours.
+
+    Reads a bounded number of items, newest first; `partial` says when the window held more.
+    """
     since = now - timedelta(hours=hours)
     found = items.analyzed(table, since, now)
-    top = Counter(item["tag"] for item in found if item.get("tag")).most_common(10)
+    top = Counter(item["tag"] for item in found.items if item.get("tag")).most_common(10)
     return Metrics(
         hours=hours,
         since=timeutil.to_key(since),
-        counts=SentimentCounts(**items.counts(found)),
+        counts=SentimentCounts(**items.counts(found.items)),
         top_tags=dict(top),
+        partial=found.partial,
     )
 
 
@@ -80,7 +84,11 @@ def sentiment_by_tag(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> SentimentByTag:
-    """Sentiment per tag between `start` and `end` (default: the last 24 hours)."""
+    """Sentiment per tag between `start` and `end` (default: the last 24 hours).
+
+    Reads a bounded number of items, shared evenly between the tags, newest first;
+    `partial` says which tags' windows held more.
+    """
     wanted = _tags(tags)
     end_at = _utc(end) if end else now
     start_at = _utc(start) if start else end_at - timedelta(hours=24)
@@ -92,26 +100,36 @@ def sentiment_by_tag(
         )
     per_tag = [
         TagSentiment(
-            tag=tag,
-            counts=SentimentCounts(**items.counts(items.by_tag(table, tag, start_at, end_at))),
+            tag=tag, counts=SentimentCounts(**items.counts(found.items)), partial=found.partial
         )
-        for tag in wanted
+        for tag, found in items.by_tags(table, wanted, start_at, end_at).items()
     ]
     return SentimentByTag(
-        start=timeutil.to_key(start_at), end=timeutil.to_key(end_at), tags=per_tag
+        start=timeutil.to_key(start_at),
+        end=timeutil.to_key(end_at),
+        tags=per_tag,
+        partial=any(entry.partial for entry in per_tag),
     )
 
 
 @router.get("/trends")
-def trends(table: ItemsTable, now: Now, hours: Hours = 24, tag: str | None = None) -> Trends:
-    """Hourly average sentiment over the last `hours` hours, optionally for one tag."""
+def trends(
+    table: ItemsTable,
+    now: Now,
+    hours: Hours = 24,
+    tag: str | None = None,
+) -> Trends:
+    """Hourly average sentiment over the last `hours` hours, optionally for one tag.
+
+    Reads a bounded number of items, newest first; `partial` says when the window held more.
+    """
     since = now - timedelta(hours=hours)
     if tag is None:
         found = items.analyzed(table, since, now)
     else:
         tag = _tag(tag, "tag")
-        found = items.by_tag(table, tag, since, now)
-    return Trends(hours=hours, tag=tag, points=items.hourly(found))
+        found = items.by_tags(table, [tag], since, now)[tag]
+    return Trends(hours=hours, tag=tag, points=items.hourly(found.items), partial=found.partial)
 
 
 @router.get("/articles")
@@ -122,6 +140,6 @@ def articles(
     sentiment: Sentiment | None = None,
     hours: Hours = 168,
 ) -> Articles:
-    """The most recent analysed articles, newest first."""
+    """The most recent analysed articles, newest first (reads `limit` items, no more)."""
     found = items.recent(table, now - timedelta(hours=hours), now, limit, sentiment)
     return Articles(articles=found, count=len(found))
