@@ -44,8 +44,17 @@ class RequestBudget:
             await self.app(scope, receive, send)
 
 
-async def _dashboard_error(_: Request, error: Exception) -> JSONResponse:
+async def _dashboard_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DashboardError)
+    if error.status_code >= 500:
+        logger.warning(
+            "%s %s answered %d: %s%s",
+            request.method,
+            request.url.path,
+            error.status_code,
+            error.message,
+            f" ({error.internal})" if error.internal else "",
+        )
     return JSONResponse(status_code=error.status_code, content=error.body(), headers=error.headers)
 
 

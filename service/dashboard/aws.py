@@ -121,7 +121,9 @@ def _is_write_conflict(code: str, error: Any) -> bool:
 def storage_errors(what: str, on_condition_failed: DashboardError | None = None) -> Iterator[None]:
     """Turn botocore failures during `what` into the service's HTTP-mapped errors.
 
-    A failed condition (plain or inside a transaction) becomes `on_condition_failed`.
+    A failed condition (plain or inside a transaction) becomes `on_condition_failed`. The
+    caller gets the error code at most; AWS's message (account ids, ARNs, endpoint URLs)
+    is the error's `internal` detail, for the log only.
     """
     try:
         yield
@@ -131,20 +133,24 @@ def storage_errors(what: str, on_condition_failed: DashboardError | None = None)
         from botocore.exceptions import BotoCoreError, ClientError
 
         if isinstance(error, ClientError):
-            code = error.response.get("Error", {}).get("Code", "Unknown")
-            if on_condition_failed is not None and _is_condition_failure(code, error):
-                raise on_condition_failed from error
-            if _is_throttling(code, error):
-                raise ThrottledError(
-                    f"{what} was throttled by AWS ({code}); retry shortly"
-                ) from error
-            if _is_write_conflict(code, error):
-                raise WriteConflictError(
-                    f"{what} clashed with a concurrent change to the same data; retry shortly"
-                ) from error
-            if code in NOT_FOUND_CODES:
-                raise NotFoundError(f"{what}: {code}") from error
-            raise StorageUnavailableError(f"{what} failed: {code}") from error
+            raise _client_error(what, error, on_condition_failed) from error
         if isinstance(error, BotoCoreError):
-            raise StorageUnavailableError(f"{what} failed: {error}") from error
+            raise StorageUnavailableError(
+                f"{what} failed: storage unreachable; retry later", internal=str(error)
+            ) from error
         raise
+
+
+def _client_error(what: str, error: Any, on_condition_failed: DashboardError | None) -> Exception:
+    code = error.response.get("Error", {}).get("Code", "Unknown")
+    if on_condition_failed is not None and _is_condition_failure(code, error):
+        return on_condition_failed
+    if _is_throttling(code, error):
+        return ThrottledError(f"{what} was throttled by AWS ({code}); retry shortly")
+    if _is_write_conflict(code, error):
+        return WriteConflictError(
+            f"{what} clashed with a concurrent change to the same data; retry shortly"
+        )
+    if code in NOT_FOUND_CODES:
+        return NotFoundError(f"{what}: {code}")
+    return StorageUnavailableError(f"{what} failed ({code}); retry later", internal=str(error))

@@ -1,4 +1,4 @@
-"""AWS clients: bounded waits."""
+"""AWS clients: bounded waits, and failures answered briefly with the detail in the log."""
 
 from __future__ import annotations
 
@@ -13,11 +13,16 @@ from fastapi.testclient import TestClient
 from dashboard import aws
 from dashboard.errors import StorageUnavailableError
 from dashboard.settings import Settings
+from tests.unit.aws_events import failing
 from tests.unit.conftest import API_KEY, make_client
 
 FUNCTION_TIMEOUT_S = 29.0
 """The function's timeout in every environment (terraform's `timeout`); API Gateway's is 30 s."""
 SERVICES = ("dynamodb", "s3", "secretsmanager")
+ARN_MESSAGE = (
+    "User: arn:aws:sts::123456789012:assumed-role/dashboard-role/dashboard is not authorized "
+    "to perform: dynamodb:Query on resource: arn:aws:dynamodb:us-east-1:123456789012:table/items"
+)
 
 
 def worst_case_call_s(client: object) -> float:
@@ -78,12 +83,14 @@ def test_health_against_an_endpoint_that_never_answers_is_503_within_one_call_bu
         elapsed = time.monotonic() - started
 
     assert response.status_code == 503
-    assert response.json()["status"] == "unhealthy"
+    assert response.json()["error"] == (
+        "storage unavailable: the items table could not be reached; retry later"
+    )
     assert elapsed < aws.CALL_BUDGET_S
 
 
-def test_api_against_an_endpoint_that_never_accepts_is_503_within_one_call_budget(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+def test_api_against_an_endpoint_that_never_accepts_is_503_without_naming_it(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     with unaccepting_endpoint() as endpoint:
         monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
@@ -92,7 +99,11 @@ def test_api_against_an_endpoint_that_never_accepts_is_503_within_one_call_budge
         elapsed = time.monotonic() - started
 
     assert response.status_code == 503
+    assert response.json() == {
+        "detail": "query analysed items failed: storage unreachable; retry later"
+    }
     assert elapsed < aws.CALL_BUDGET_S
+    assert endpoint in caplog.text
 
 
 def test_a_call_that_could_outlast_the_request_budget_is_not_started(moto: None) -> None:
@@ -116,3 +127,30 @@ def test_every_request_runs_under_the_request_budget(
 
     assert response.status_code == 503
     assert "too slowly" in response.json()["detail"]
+
+
+def test_aws_error_messages_reach_the_log_not_the_caller(
+    moto: None, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    with failing("query", "AccessDeniedException", ARN_MESSAGE):
+        response = authorised(settings).get("/api/v2/metrics")
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "detail": "query analysed items failed (AccessDeniedException); retry later"
+    }
+    assert "123456789012" in caplog.text
+
+
+def test_health_names_the_aws_error_code_but_not_its_message(
+    moto: None, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    with failing("describe_table", "AccessDeniedException", ARN_MESSAGE):
+        response = make_client(settings).get("/health")
+
+    assert response.status_code == 503
+    assert response.json()["error"] == (
+        "storage unavailable: the items table could not be described (AccessDeniedException)"
+    )
+    assert "123456789012" not in response.text
+    assert "123456789012" in caplog.text
