@@ -145,6 +145,30 @@ def test_sentiment_endpoints_say_they_are_not_configured_without_naming_the_sett
     assert "DATABASE_TABLE" not in response.text
 
 
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"end": "0001-01-01T00:00:00"}, "end"),
+        ({"end": "0001-01-01T12:00:00+05:00"}, "end"),
+        ({"start": "0001-01-01T00:00:00+05:00"}, "start"),
+        ({"end": "9999-12-31T23:00:00-05:00"}, "end"),
+        ({"start": "9999-12-31T00:00:00"}, "start"),
+        ({"start": "1969-12-31T00:00:00Z", "end": "1970-01-01T01:00:00Z"}, "start"),
+    ],
+)
+def test_sentiment_dates_near_the_calendar_limits_are_422(
+    client: TestClient, params: dict[str, str], field: str
+) -> None:
+    response = client.get("/api/v2/sentiment", params={"tags": "tech", **params})
+
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["query", field]
+    assert error["msg"] == (
+        f"{field} must be between 1970-01-01T00:00:00Z and 9999-01-01T00:00:00Z"
+    )
+
+
 def test_metrics_count_the_newest_items_and_say_when_the_window_held_more(
     articles: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
