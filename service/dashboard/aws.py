@@ -1,6 +1,6 @@
 """Lazily created AWS clients, reused across invocations, with bounded waits.
 
-boto3 is imported on first use, not at import: importing it costs about as much as the
+botocore is imported on first use, not at import: importing it costs about as much as the
 rest of the service together, and import time is cold-start time.
 
 Time budget: API Gateway gives up after 30 s and the function's timeout is 29 s, so a request
@@ -50,30 +50,40 @@ THROTTLING_CODES = frozenset(
 )
 NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "NoSuchKey", "NoSuchBucket"})
 
+_session: Any = None
 _clients: dict[str, Any] = {}
 _lock = threading.Lock()
 _deadline: ContextVar[float | None] = ContextVar("aws_deadline", default=None)
 
 
 def client(service: str) -> Any:
-    """The shared boto3 client for `service`, created on first use."""
+    """The shared low-level botocore client for `service`, created on first use."""
     existing = _clients.get(service)
     if existing is not None:
         return existing
     with _lock:
         if service not in _clients:
-            import boto3
-            from botocore.config import Config
-
-            config = Config(
-                connect_timeout=CONNECT_TIMEOUT_S,
-                read_timeout=READ_TIMEOUT_S,
-                retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
-            )
-            created = boto3.session.Session().client(service, config=config)
-            created.meta.events.register("before-call", _refuse_past_deadline)
-            _clients[service] = created
+            _clients[service] = _create(service)
         return _clients[service]
+
+
+def _create(service: str) -> Any:
+    # botocore, not boto3: boto3 adds nothing to a low-level client and imports s3transfer.
+    # One session for every client, so botocore loads its shared data files once.
+    global _session  # noqa: PLW0603 - one session per process is the point
+    from botocore.config import Config
+    from botocore.session import Session
+
+    if _session is None:
+        _session = Session()
+    config = Config(
+        connect_timeout=CONNECT_TIMEOUT_S,
+        read_timeout=READ_TIMEOUT_S,
+        retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+    )
+    created = _session.create_client(service, config=config)
+    created.meta.events.register("before-call", _refuse_past_deadline)
+    return created
 
 
 @contextmanager
@@ -97,8 +107,10 @@ def _refuse_past_deadline(**_: Any) -> None:
 
 def reset_clients() -> None:
     """Forget every client (tests, and after credentials or endpoints change)."""
+    global _session  # noqa: PLW0603 - see _create
     with _lock:
         _clients.clear()
+        _session = None
 
 
 def _reasons(error: Any) -> set[str]:
