@@ -27,6 +27,7 @@ sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "ci" / "src")]
 import boto3  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
+from devtools.docker_build import CA_BUNDLE  # noqa: E402
 from sentiment_pipeline import image_checks  # noqa: E402
 from tests.support import docker  # noqa: E402
 from tests.support.moto_server import running_moto_server  # noqa: E402
@@ -46,12 +47,33 @@ _dynamodb = boto3.client("dynamodb")
 
 from handler import lambda_handler  # noqa: E402,F401  the same app on top
 """
+# The service ships botocore alone; the naive handler needs boto3 (and s3transfer) on top, installed
+# from the test lock's hashed pins (the same versions the tests use).
+NAIVE_EXTRAS = ("boto3", "s3transfer")
 NAIVE_DOCKERFILE = """\
 ARG IMAGE
 FROM ${IMAGE}
+RUN --mount=type=bind,source=naive-requirements.txt,target=/tmp/naive-requirements.txt \\
+    --mount=type=secret,id=pip_ca \\
+    if [ -f /run/secrets/pip_ca ]; then export PIP_CERT=/run/secrets/pip_ca; fi \\
+    && PIP_DISABLE_PIP_VERSION_CHECK=1 pip install --require-hashes --no-deps --no-cache-dir \\
+        --only-binary=:all: --target "${LAMBDA_TASK_ROOT}" -r /tmp/naive-requirements.txt
 COPY naive_handler.py ${LAMBDA_TASK_ROOT}/
 CMD ["naive_handler.lambda_handler"]
 """
+
+
+def naive_requirements() -> str:
+    """The boto3 and s3transfer entries (with hashes) of the unit tests' lock."""
+    lock = (REPO_ROOT / "tests" / "unit" / "requirements.txt").read_text()
+    blocks = lock.split("\n")
+    wanted, keep = [], False
+    for line in blocks:
+        if line and not line.startswith((" ", "#")):
+            keep = line.split("==")[0] in NAIVE_EXTRAS
+        if keep and not line.lstrip().startswith("#"):
+            wanted.append(line)
+    return "\n".join(wanted) + "\n"
 
 
 @dataclass(frozen=True)
@@ -142,11 +164,13 @@ def measure(runs: int) -> dict[str, object]:
         naive_dir.mkdir()
         (naive_dir / "naive_handler.py").write_text(NAIVE_HANDLER)
         (naive_dir / "Dockerfile").write_text(NAIVE_DOCKERFILE)
+        (naive_dir / "naive-requirements.txt").write_text(naive_requirements())
         naive_tag = f"{TAG}-naive"
         docker.docker(
             "build",
             "--build-arg",
             f"IMAGE={TAG}",
+            *(["--secret", f"id=pip_ca,src={CA_BUNDLE}"] if CA_BUNDLE.is_file() else []),
             "-t",
             naive_tag,
             str(naive_dir),
@@ -257,7 +281,8 @@ def render(results: dict[str, object]) -> str:
         "Cold start goes through the image's entrypoint and its runtime interface emulator "
         "on :8080, "
         "with the function's DynamoDB on a local moto server; it includes `docker run` itself. "
-        "The naive handler is the same image with a module that imports boto3, fastapi, mangum and "
+        "The naive handler is the same image plus boto3 and s3transfer (which the service no "
+        "longer ships), with a module that imports boto3, fastapi, mangum and "
         "pydantic and creates a DynamoDB client at import, then serves the same app. "
         "A first `/health` needs a DynamoDB client either way, so there the two differ little; "
         "lazy clients pay off in "

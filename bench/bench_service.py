@@ -1,8 +1,11 @@
-"""Handler import time and warm /health latency, against the naive baseline, in one run.
+"""Cold start of the handler in one process, against the naive baseline, in one run.
 
-    .venv/bin/python bench/bench_service.py [--runs 15] [--requests 300]
+    .venv/bin/python bench/bench_service.py [--runs 15] [--requests 300] [--before main]
 
-Writes the `service` section of docs/benchmarks.md.
+Every subject runs in fresh processes, interleaved, with its bytecode already compiled (the image
+ships bytecode; a cache under .tmp/ stands in for it here). `--before REF` adds the service as it
+was at git REF, exported to a temporary directory, as a third subject. Writes the `service` section
+of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ import platform
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+from collections import defaultdict
+from io import BytesIO
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -24,19 +30,24 @@ from bench.report import write_section  # noqa: E402
 from tests.support.moto_server import running_moto_server  # noqa: E402
 
 EVENT = REPO / "tests" / "unit" / "events" / "apigw_v2_health.json"
-SUBJECTS = {"handler": REPO / "service", "naive_handler": REPO / "bench"}
+PYCACHE = REPO / ".tmp" / "bench-pycache"
+SERVICE, NAIVE, BEFORE = "handler", "naive_handler", "before"
+MODULES = {SERVICE: "handler", NAIVE: "naive_handler", BEFORE: "handler"}
 ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "bench",
     "AWS_SECRET_ACCESS_KEY": "bench",
     "DATABASE_TABLE": "items",
+    "PYTHONPYCACHEPREFIX": str(PYCACHE),
 }
+PROFILE_RUNS = 5
+IMPORT_GOAL, COLD_GOAL = 0.5, 0.6
 
 IMPORT_PROBE = (
     "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
 )
 REQUEST_PROBE = """
-import json, statistics, sys, time
+import json, resource, statistics, sys, time
 event = json.loads(open(sys.argv[1]).read())
 class Context: aws_request_id = "bench"
 started = time.perf_counter()
@@ -51,31 +62,122 @@ for _ in range({requests}):
     samples.append(time.perf_counter() - start)
 print(json.dumps({{"first": first - imported, "cold": first - started,
                   "median": statistics.median(samples),
-                  "p95": statistics.quantiles(samples, n=20)[-1]}}))
+                  "p95": statistics.quantiles(samples, n=20)[-1],
+                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
+# The first /health split in two: making the DynamoDB client (with whatever it imports), then
+# the request itself (DescribeTable plus the framework's first request).
+PHASE_PROBE = """
+import json, sys, time
+event = json.loads(open(sys.argv[1]).read())
+class Context: aws_request_id = "bench"
+t0 = time.perf_counter()
+import {module} as subject
+t1 = time.perf_counter()
+from dashboard import aws
+aws.client("dynamodb")
+t2 = time.perf_counter()
+assert subject.lambda_handler(event, Context())["statusCode"] == 200
+t3 = time.perf_counter()
+print(json.dumps({{"import": t1 - t0, "client": t2 - t1, "request": t3 - t2}}))
+"""
+# What the import-time profile's top-level packages are grouped into.
+GROUPS = {
+    "FastAPI, Starlette, pydantic, anyio": {
+        "fastapi",
+        "starlette",
+        "pydantic",
+        "pydantic_core",
+        "annotated_types",
+        "annotated_doc",
+        "typing_inspection",
+        "typing_extensions",
+        "anyio",
+        "sniffio",
+        "idna",
+    },
+    "botocore, urllib3, dateutil, jmespath": {"botocore", "urllib3", "dateutil", "jmespath", "six"},
+    "boto3, s3transfer": {"boto3", "s3transfer"},
+    "mangum": {"mangum"},
+    "the handler and dashboard (create_app included)": {"handler", "naive_handler", "dashboard"},
+}
+STDLIB = "standard library (asyncio, json, ssl, email, ...)"
 
 
-def run_probe(module: str, code: str, *args: str) -> str:
-    env = {**os.environ, **ENV, "PYTHONPATH": str(SUBJECTS[module])}
-    env.pop("AWS_CA_BUNDLE", None)
+def run_probe(subject: str, paths: dict[str, Path], code: str, *args: str, flags=()) -> str:
+    env = {**os.environ, **ENV, "PYTHONPATH": str(paths[subject])}
+    for name in ("AWS_CA_BUNDLE", "PYTHONDONTWRITEBYTECODE"):
+        env.pop(name, None)
     result = subprocess.run(
-        [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, check=True
+        [sys.executable, *flags, "-c", code, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    return result.stdout.strip().splitlines()[-1]
+    return result.stdout.strip().splitlines()[-1] if not flags else result.stderr
 
 
-def import_times(runs: int) -> dict[str, list[float]]:
-    samples: dict[str, list[float]] = {name: [] for name in SUBJECTS}
-    for _ in range(runs):  # interleaved, so machine noise hits both alike
-        for module in SUBJECTS:
-            samples[module].append(float(run_probe(module, IMPORT_PROBE.format(module=module))))
+def import_times(paths: dict[str, Path], runs: int) -> dict[str, list[float]]:
+    samples: dict[str, list[float]] = {name: [] for name in paths}
+    for _ in range(runs):  # interleaved, so machine noise hits every subject alike
+        for subject in paths:
+            code = IMPORT_PROBE.format(module=MODULES[subject])
+            samples[subject].append(float(run_probe(subject, paths, code)))
     return samples
 
 
-def requests_through_handler(module: str, requests: int) -> dict[str, float]:
-    return json.loads(
-        run_probe(module, REQUEST_PROBE.format(module=module, requests=requests), str(EVENT))
-    )
+def cold_and_warm(paths: dict[str, Path], runs: int, requests: int) -> dict[str, dict]:
+    """Medians over `runs` fresh processes per subject, interleaved like the import probe."""
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in paths}
+    for _ in range(runs):
+        for subject in paths:
+            code = REQUEST_PROBE.format(module=MODULES[subject], requests=requests)
+            samples[subject].append(json.loads(run_probe(subject, paths, code, str(EVENT))))
+    return {
+        subject: {key: statistics.median(run[key] for run in runs_) for key in runs_[0]}
+        for subject, runs_ in samples.items()
+    }
+
+
+def group_of(module: str) -> str:
+    top = module.split(".")[0]
+    return next((group for group, tops in GROUPS.items() if top in tops), STDLIB)
+
+
+def import_profile(paths: dict[str, Path], subjects: list[str]) -> dict[str, dict[str, float]]:
+    """`-X importtime` over import plus the first /health: median self time per group."""
+    per_run: dict[str, list[dict[str, float]]] = {subject: [] for subject in subjects}
+    for _ in range(PROFILE_RUNS):
+        for subject in subjects:
+            code = REQUEST_PROBE.format(module=MODULES[subject], requests=1)
+            stderr = run_probe(subject, paths, code, str(EVENT), flags=("-X", "importtime"))
+            totals: dict[str, float] = defaultdict(float)
+            for line in stderr.splitlines():
+                if not line.startswith("import time:") or "self [us]" in line:
+                    continue
+                self_us, _, name = line.removeprefix("import time:").split("|")
+                totals[group_of(name.strip())] += int(self_us) / 1e6
+            per_run[subject].append(totals)
+    return {
+        subject: {
+            group: statistics.median(run.get(group, 0.0) for run in runs)
+            for group in [*GROUPS, STDLIB]
+        }
+        for subject, runs in per_run.items()
+    }
+
+
+def phases(paths: dict[str, Path], subjects: list[str]) -> dict[str, dict[str, float]]:
+    samples: dict[str, list[dict[str, float]]] = {subject: [] for subject in subjects}
+    for _ in range(PROFILE_RUNS):
+        for subject in subjects:
+            code = PHASE_PROBE.format(module=MODULES[subject])
+            samples[subject].append(json.loads(run_probe(subject, paths, code, str(EVENT))))
+    return {
+        subject: {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+        for subject, runs in samples.items()
+    }
 
 
 def create_table(endpoint: str) -> None:
@@ -95,57 +197,96 @@ def create_table(endpoint: str) -> None:
     )
 
 
-def cold_and_warm(runs: int, requests: int) -> dict[str, dict[str, float]]:
-    """Medians over `runs` fresh processes per subject, interleaved like the import probe."""
-    samples: dict[str, list[dict[str, float]]] = {name: [] for name in SUBJECTS}
-    for _ in range(runs):
-        for module in SUBJECTS:
-            samples[module].append(requests_through_handler(module, requests))
-    return {
-        module: {key: statistics.median(run[key] for run in runs_) for key in runs_[0]}
-        for module, runs_ in samples.items()
-    }
+def export_service(ref: str, into: Path) -> Path:
+    """The service directory as it was at git `ref`."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", ref, "service"], capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into / "service"
 
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
-def render(
-    imports: dict[str, list[float]], latency: dict[str, dict[str, float]], runs: int, requests: int
-) -> str:
-    ours, naive = (statistics.median(imports[m]) for m in ("handler", "naive_handler"))
+def _row(label: str, values: dict[str, float], subjects: list[str]) -> str:
+    naive = values[NAIVE]
+    cells = [f"{ms(values[s])} ({values[s] / naive:.2f}×)" for s in subjects if s != NAIVE]
+    return f"| {label} | " + " | ".join([*cells, ms(naive)]) + " |"
+
+
+def render(results: dict, runs: int, requests: int, before: str | None) -> str:
+    subjects = [SERVICE, *([BEFORE] if before else []), NAIVE]
+    names = {SERVICE: "handler", BEFORE: f"handler at `{before}`", NAIVE: "naive baseline"}
+    imports, latency = results["imports"], results["latency"]
+    median_import = {s: statistics.median(imports[s]) for s in subjects}
+    ours = [s for s in subjects if s != NAIVE]
     lines = [
-        "## Service: import time and warm latency",
+        "## Service: cold start in one process",
         "",
-        f"`.venv/bin/python bench/bench_service.py --runs {runs} --requests {requests}` on "
-        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, "
-        f"{time.strftime('%Y-%m-%d')}. Baseline: `bench/naive_handler.py` (eager imports and "
-        "clients), measured interleaved in the same run; every figure is the median over "
-        f"{runs} fresh processes. Goal: import <= 50% of the baseline.",
+        f"`.venv/bin/python bench/bench_service.py --runs {runs} --requests {requests}"
+        f"{f' --before {before}' if before else ''}` on {platform.python_implementation()} "
+        f"{platform.python_version()}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}. "
+        "Baseline: `bench/naive_handler.py` (FastAPI, boto3 and two clients at import), "
+        "measured interleaved in the same run; every figure is the median over "
+        f"{runs} fresh processes with bytecode compiled beforehand; ratios are to the baseline. "
+        f"Goals (issue 13): import <= {IMPORT_GOAL}×, import + first /health <= {COLD_GOAL}×.",
         "",
-        "| measure | handler | naive baseline | ratio |",
-        "| --- | --- | --- | --- |",
-        f"| import, median of {runs} fresh processes | {ms(ours)} | {ms(naive)} | "
-        f"{ours / naive:.2f} |",
+        "| measure | " + " | ".join(names[s] for s in subjects) + " |",
+        "| --- | " + " | ".join("---" for _ in subjects) + " |",
+        _row("import", median_import, subjects),
+        _row("first /health after import", {s: latency[s]["first"] for s in subjects}, subjects),
+        _row(
+            "**import + first /health**",
+            {s: latency[s]["cold"] for s in subjects},
+            subjects,
+        ),
+        _row(
+            f"warm /health, median of {requests}",
+            {s: latency[s]["median"] for s in subjects},
+            subjects,
+        ),
+        _row(
+            f"warm /health, p95 of {requests}", {s: latency[s]["p95"] for s in subjects}, subjects
+        ),
+        "| peak RSS of the process | "
+        + " | ".join(f"{latency[s]['rss_mib']:.0f} MiB" for s in subjects)
+        + " |",
+        "",
+        f"Where the time goes: `-X importtime` self time over import + first /health, grouped by "
+        f"package (median of {PROFILE_RUNS} processes; what is not an import is app building "
+        "inside the handler's import, client creation and the request):",
+        "",
+        "| group | " + " | ".join(names[s] for s in subjects) + " |",
+        "| --- | " + " | ".join("---" for _ in subjects) + " |",
     ]
-    for key, label in (
-        ("first", "first /health after import"),
-        ("median", f"warm /health, median of {requests}"),
-        ("p95", f"warm /health, p95 of {requests}"),
-    ):
-        a, b = latency["handler"][key], latency["naive_handler"][key]
-        lines.append(f"| {label} | {ms(a)} | {ms(b)} | {a / b:.2f} |")
-    cold_ours, cold_naive = latency["handler"]["cold"], latency["naive_handler"]["cold"]
+    profile = results["profile"]
     lines += [
-        f"| import + first /health in one process | {ms(cold_ours)} | {ms(cold_naive)} | "
-        f"{cold_ours / cold_naive:.2f} |",
+        f"| {group} | " + " | ".join(ms(profile[s][group]) for s in subjects) + " |"
+        for group in [*GROUPS, STDLIB]
+    ]
+    lines.append(
+        "| all imports | " + " | ".join(ms(sum(profile[s].values())) for s in subjects) + " |"
+    )
+    lines += [
+        "",
+        f"The first /health in phases (median of {PROFILE_RUNS} processes): import, then "
+        "`aws.client('dynamodb')` (its imports and botocore's loading of its data files), then "
+        "the request (DescribeTable and the framework's first request):",
+        "",
+        "| phase | " + " | ".join(names[s] for s in ours) + " |",
+        "| --- | " + " | ".join("---" for _ in ours) + " |",
+    ]
+    for key, label in (("import", "import"), ("client", "DynamoDB client"), ("request", "request")):
+        lines.append(
+            f"| {label} | " + " | ".join(ms(results["phases"][s][key]) for s in ours) + " |"
+        )
+    lines += [
         "",
         "Storage is a moto server on 127.0.0.1 (DescribeTable over HTTP), so latency is the "
-        "service's own overhead plus a loopback round trip. "
-        "The handler defers `import boto3` and client creation to the first request that needs "
-        "AWS; the last row shows how much of the saving is a real cold-start saving rather than "
-        "work moved to the first request.",
+        "service's own overhead plus a loopback round trip.",
     ]
     return "\n".join(lines)
 
@@ -154,13 +295,22 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--before", help="also measure the service at this git ref")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as logs, running_moto_server(Path(logs)) as moto:
+    with tempfile.TemporaryDirectory() as scratch, running_moto_server(Path(scratch)) as moto:
+        paths = {SERVICE: REPO / "service", NAIVE: REPO / "bench"}
+        if args.before:
+            paths[BEFORE] = export_service(args.before, Path(scratch) / "before")
         ENV["AWS_ENDPOINT_URL"] = moto.endpoint
         create_table(moto.endpoint)
-        imports = import_times(args.runs)
-        latency = cold_and_warm(args.runs, args.requests)
-    text = render(imports, latency, args.runs, args.requests)
+        cold_and_warm(paths, 1, 1)  # compiles every subject's bytecode into the cache
+        results = {
+            "imports": import_times(paths, args.runs),
+            "latency": cold_and_warm(paths, args.runs, args.requests),
+            "profile": import_profile(paths, list(paths)),
+            "phases": phases(paths, [s for s in paths if s != NAIVE]),
+        }
+    text = render(results, args.runs, args.requests, args.before)
     write_section("service", text)
     print(text)
 

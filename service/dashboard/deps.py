@@ -38,7 +38,11 @@ CurrentUser = Annotated[str, Depends(current_user)]
 
 def _required(value: str | None, variable: str) -> str:
     if value is None:
-        raise NotConfiguredError(f"{variable} is not set: the service cannot reach its data")
+        raise NotConfiguredError(
+            "not configured: this deployment lacks a storage setting the endpoint needs; "
+            "the operator must set it and redeploy",
+            internal=f"{variable} is not set",
+        )
     return value
 
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 
 class DashboardError(Exception):
-    """Base class: a failure with a status code and a message safe to show a client."""
+    """Base class: a failure with a status code and a message safe to show a client.
+
+    `internal` is detail for the log only (setting names, AWS messages with ARNs, endpoints).
+    """
 
     status_code = 500
     headers: dict[str, str] | None = None
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, internal: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.internal = internal
 
     def body(self) -> dict[str, object]:
         return {"detail": self.message}
@@ -72,6 +76,10 @@ class ThrottledError(DashboardError):
     def __init__(self, message: str, retry_after_s: int = 1) -> None:
         super().__init__(message)
         self.headers = {"Retry-After": str(retry_after_s)}
+
+
+class WriteConflictError(ThrottledError):
+    """A concurrent transaction on the same items won; the write changed nothing, retry it."""
 
 
 class StorageUnavailableError(DashboardError):

@@ -6,6 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from dashboard.storage.dynamo import MAX_PAGES
+from dashboard.storage.items import MAX_ITEMS
+
 MAX_TICKERS = 5
 
 Ticker = Annotated[
@@ -85,22 +88,34 @@ class SentimentCounts(BaseModel):
     average_score: float | None
 
 
+PARTIAL = (
+    "True when the window held more items than one request reads ({limit}): the figures then "
+    "cover the newest items only. Narrow the window to see all of them."
+)
+READ_LIMIT = f"{MAX_ITEMS:,} items in {MAX_PAGES} query pages"
+
+
 class Metrics(BaseModel):
     hours: int
     since: str
     counts: SentimentCounts
     top_tags: dict[str, int]
+    partial: bool = Field(description=PARTIAL.format(limit=READ_LIMIT))
 
 
 class TagSentiment(BaseModel):
     tag: str
     counts: SentimentCounts
+    partial: bool = Field(
+        description=PARTIAL.format(limit=f"{READ_LIMIT}, shared evenly between the tags")
+    )
 
 
 class SentimentByTag(BaseModel):
     start: str
     end: str
     tags: list[TagSentiment]
+    partial: bool = Field(description="True when any tag's figures are partial.")
 
 
 class TrendPoint(BaseModel):
@@ -113,6 +128,7 @@ class Trends(BaseModel):
     hours: int
     tag: str | None
     points: list[TrendPoint]
+    partial: bool = Field(description=PARTIAL.format(limit=READ_LIMIT))
 
 
 class Article(BaseModel):

@@ -94,7 +94,8 @@ def test_task_root_holds_the_handler_and_the_dependencies(runtime_image: BuiltIm
     )
 
     entries = set(result.stdout.split())
-    assert {"handler.py", "dashboard", "fastapi", "mangum", "pydantic", "boto3"} <= entries
+    assert {"handler.py", "dashboard", "fastapi", "mangum", "pydantic", "botocore"} <= entries
+    assert not {"boto3", "s3transfer"} & entries, "the service uses botocore alone"
 
 
 def test_service_ships_with_bytecode_for_a_read_only_task_root(runtime_image: BuiltImage) -> None:
@@ -108,6 +109,37 @@ def test_service_ships_with_bytecode_for_a_read_only_task_root(runtime_image: Bu
     )
 
     assert result.stdout.strip() == "[]"
+
+
+def test_every_module_of_a_cold_start_loads_from_shipped_bytecode(
+    runtime_image: BuiltImage,
+) -> None:
+    # The task root is read-only on Lambda: a module without valid bytecode is compiled from
+    # source on every cold start. `python -v` names the file each code object came from.
+    script = (
+        "import handler, json, botocore.session, botocore.client; "
+        "from dashboard import aws; aws.client('dynamodb')"
+    )
+    result = docker.docker(
+        "run",
+        "--rm",
+        "--read-only",
+        "--network",
+        "none",
+        "-e",
+        "AWS_DEFAULT_REGION=us-east-1",
+        "--entrypoint",
+        "python3",
+        runtime_image.tag,
+        "-v",
+        "-c",
+        script,
+    )
+
+    compiled_from_source = re.findall(r"# code object from '(/var/task/[^']+\.py)'", result.stderr)
+    loaded_from_bytecode = re.findall(r"# code object from '(/var/task/[^']+\.pyc)'", result.stderr)
+    assert compiled_from_source == []
+    assert len(loaded_from_bytecode) > 100
 
 
 def _added_layer_files(image: str, base: str, scratch: Path) -> Iterator[tuple[str, bytes]]:

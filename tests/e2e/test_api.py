@@ -178,3 +178,9 @@ def test_ohlc_falls_back_to_daily_candles(api: httpx.Client, target: Target) -> 
     assert body["fallback_message"]
     assert body["count"] > 0
     assert len(body["candles"]) == body["count"]
+
+
+def test_a_static_path_with_a_nul_byte_is_404(anonymous: httpx.Client) -> None:
+    response = anonymous.get("/static/app.js%00.png")
+
+    assert response.status_code == 404

@@ -25,6 +25,8 @@ EXAMPLES_PER_OPERATION = 60
 MIN_REQUESTS = 300
 FIELD_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 token
 FIELD_VALUE = re.compile(r"^[\t\x20-\x7e\x80-\xff]*$")  # no control characters
+MAX_ERROR_BODY = 10_000
+"""Bytes an error response may take, whatever the request held (the service echoes no input)."""
 # Status codes the service answers with on purpose but its OpenAPI document does not list
 # (FastAPI documents 422 and what a route declares); besides these, 401 without the right key
 # and 400 for a request that is not valid HTTP. Anything else undocumented fails.
@@ -103,6 +105,25 @@ def documented_status_code(api_key: str):
     return documented_status_code
 
 
+def bounded_error_body(_ctx, response, case) -> None:
+    """An error answer is a few kilobytes at most, however large the request was."""
+    if response.status_code >= 400:
+        size = len(response.content)
+        assert size <= MAX_ERROR_BODY, (
+            f"{case.method.upper()} {case.path} answered {response.status_code} with {size} bytes"
+        )
+
+
+def checks_for(target: Target) -> list:
+    return [
+        not_a_server_error,
+        response_schema_conformance,
+        content_type_conformance,
+        documented_status_code(target.require_api_key()),
+        bounded_error_body,
+    ]
+
+
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES_PER_OPERATION,
@@ -121,15 +142,67 @@ def test_responses_conform_to_the_openapi_document(case, target: Target, clean_s
     generated_requests.append(f"{case.method} {case.path}")
 
     case.call_and_validate(
-        base_url=target.base_url,
-        timeout=REQUEST_TIMEOUT_S,
-        checks=[
-            not_a_server_error,
-            response_schema_conformance,
-            content_type_conformance,
-            documented_status_code(target.require_api_key()),
-        ],
+        base_url=target.base_url, timeout=REQUEST_TIMEOUT_S, checks=checks_for(target)
     )
+
+
+# Inputs that once made the service answer 500 or echo megabytes, sent as explicit cases
+# through the same checks, so that catching them does not depend on what hypothesis generates.
+HOSTILE_QUERIES = {
+    "end at year 1": {"tags": "a", "end": "0001-01-01T00:00:00"},
+    "start at year 1 with an offset": {"tags": "a", "start": "0001-01-01T00:00:00+05:00"},
+    "end in 9999 with an offset": {"tags": "a", "end": "9999-12-31T23:00:00-05:00"},
+}
+HOSTILE_BODIES = {
+    "NaN": b'{"name": NaN}',
+    "unpaired surrogate in a value": b'{"name": "\\ud800"}',
+    "unpaired surrogate in a key": b'{"name": "x", "\\udfff": 1}',
+    "4 MB value": b'{"name": "' + b"x" * 4_000_000 + b'"}',
+}
+
+
+@pytest.mark.parametrize("query", HOSTILE_QUERIES.values(), ids=HOSTILE_QUERIES.keys())
+def test_sentiment_dates_at_the_calendar_limits_conform(
+    openapi: schemathesis.BaseSchema, target: Target, query: dict[str, str]
+) -> None:
+    case = openapi["/api/v2/sentiment"]["GET"].Case(query=query, headers=target.auth_headers())
+
+    response = case.call_and_validate(
+        base_url=target.base_url, timeout=REQUEST_TIMEOUT_S, checks=checks_for(target)
+    )
+
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("body", HOSTILE_BODIES.values(), ids=HOSTILE_BODIES.keys())
+@pytest.mark.parametrize(
+    ("path", "method", "path_parameters"),
+    [
+        ("/api/v2/configurations", "POST", {}),
+        ("/api/v2/configurations/{config_id}", "PATCH", {"config_id": "0" * 32}),
+    ],
+)
+def test_hostile_json_bodies_conform(
+    openapi: schemathesis.BaseSchema,
+    target: Target,
+    clean_slate: None,
+    path: str,
+    method: str,
+    path_parameters: dict[str, str],
+    body: bytes,
+) -> None:
+    case = openapi[path][method].Case(
+        path_parameters=path_parameters,
+        headers=target.auth_headers(),
+        body=body,
+        media_type="application/json",
+    )
+
+    response = case.call_and_validate(
+        base_url=target.base_url, timeout=REQUEST_TIMEOUT_S, checks=checks_for(target)
+    )
+
+    assert response.status_code == 422
 
 
 def test_schemathesis_sent_a_few_hundred_requests() -> None:

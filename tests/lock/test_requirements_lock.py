@@ -101,7 +101,7 @@ def test_every_third_party_import_in_service_is_in_the_lock() -> None:
 
 
 def test_the_scan_sees_the_service_imports() -> None:
-    assert {"fastapi", "mangum", "pydantic", "boto3", "botocore"} <= third_party_imports().keys()
+    assert {"fastapi", "mangum", "pydantic", "botocore"} <= third_party_imports().keys()
 
 
 def test_every_locked_requirement_is_pinned_with_hashes() -> None:

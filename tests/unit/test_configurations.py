@@ -4,6 +4,7 @@ from botocore.stub import Stubber
 from fastapi.testclient import TestClient
 
 from dashboard import aws
+from tests.unit.aws_events import failing
 from tests.unit.conftest import USER, issue_key
 
 CONFIGS = "/api/v2/configurations"
@@ -226,3 +227,26 @@ def test_throttling_inside_a_transaction_is_429(client: TestClient) -> None:
     stubber.activate()
 
     assert client.post(CONFIGS, json=VALID).status_code == 429
+
+
+def test_a_clashing_transaction_is_429_with_retry_after_and_changes_nothing(
+    client: TestClient,
+) -> None:
+    config = create(client, name="kept")
+    before = stored_items()
+    clash = failing(
+        "transact_write_items",
+        "TransactionCanceledException",
+        "Transaction cancelled, please refer cancellation reasons for specific reasons",
+        reasons=["None", "TransactionConflict"],
+    )
+
+    with clash:
+        created = client.post(CONFIGS, json=VALID)
+        deleted = client.delete(f"{CONFIGS}/{config['config_id']}")
+
+    for response in (created, deleted):
+        assert response.status_code == 429
+        assert response.headers["retry-after"] == "1"
+        assert "concurrent change" in response.json()["detail"]
+    assert stored_items() == before

@@ -115,7 +115,7 @@ def test_import_with_no_configuration_at_all_succeeds_and_health_says_503() -> N
     result = _run_in_fresh_interpreter(script, env)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "503 DATABASE_TABLE is not set"
+    assert result.stdout.strip() == "503 not configured: the service has no items table to check"
 
 
 def test_import_makes_no_aws_client_and_does_not_import_boto3() -> None:

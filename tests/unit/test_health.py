@@ -38,7 +38,7 @@ def test_health_is_503_when_the_table_setting_is_missing(moto: None) -> None:
     assert response.status_code == 503
     assert response.json() == {
         "status": "unhealthy",
-        "error": "DATABASE_TABLE is not set",
+        "error": "not configured: the service has no items table to check",
         "table": None,
     }
 

@@ -1,3 +1,4 @@
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.unit.conftest import ORIGIN
@@ -70,3 +71,8 @@ def test_cors_ignores_other_origins(anonymous: TestClient) -> None:
     response = anonymous.get("/health", headers={"Origin": "https://evil.example.com"})
 
     assert "access-control-allow-origin" not in response.headers
+
+
+@pytest.mark.parametrize("path", ["/static/app.js%00.png", "/static/%00", "/static/" + "a" * 5000])
+def test_static_paths_no_file_can_have_are_404(anonymous: TestClient, path: str) -> None:
+    assert anonymous.get(path).status_code == 404

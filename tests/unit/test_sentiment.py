@@ -1,6 +1,8 @@
 import pytest
 from fastapi.testclient import TestClient
 
+from dashboard.storage import dynamo, items
+from tests.unit.aws_events import recording
 from tests.unit.conftest import put_article
 
 
@@ -128,7 +130,9 @@ def test_articles_with_unknown_sentiment_is_422(client: TestClient) -> None:
     assert client.get("/api/v2/articles", params={"sentiment": "angry"}).status_code == 422
 
 
-def test_sentiment_endpoints_say_which_setting_is_missing(moto: None) -> None:
+def test_sentiment_endpoints_say_they_are_not_configured_without_naming_the_setting(
+    moto: None,
+) -> None:
     from dashboard.settings import Settings
     from tests.unit.conftest import API_KEY, make_client
 
@@ -139,4 +143,82 @@ def test_sentiment_endpoints_say_which_setting_is_missing(moto: None) -> None:
     response = client.get("/api/v2/metrics")
 
     assert response.status_code == 503
-    assert "DATABASE_TABLE" in response.json()["detail"]
+    assert response.json()["detail"].startswith("not configured:")
+    assert "DATABASE_TABLE" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"end": "0001-01-01T00:00:00"}, "end"),
+        ({"end": "0001-01-01T12:00:00+05:00"}, "end"),
+        ({"start": "0001-01-01T00:00:00+05:00"}, "start"),
+        ({"end": "9999-12-31T23:00:00-05:00"}, "end"),
+        ({"start": "9999-12-31T00:00:00"}, "start"),
+        ({"start": "1969-12-31T00:00:00Z", "end": "1970-01-01T01:00:00Z"}, "start"),
+    ],
+)
+def test_sentiment_dates_near_the_calendar_limits_are_422(
+    client: TestClient, params: dict[str, str], field: str
+) -> None:
+    response = client.get("/api/v2/sentiment", params={"tags": "tech", **params})
+
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["query", field]
+    assert error["msg"] == (
+        f"{field} must be between 1970-01-01T00:00:00Z and 9999-01-01T00:00:00Z"
+    )
+
+
+def test_metrics_count_the_newest_items_and_say_when_the_window_held_more(
+    articles: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(items, "MAX_ITEMS", 2)
+
+    body = articles.get("/api/v2/metrics", params={"hours": 48}).json()
+
+    assert body["partial"] is True
+    assert body["counts"]["total"] == 2
+    assert body["top_tags"] == {"tech": 2}  # the items 10 and 50 minutes old, not the oldest
+
+
+def test_metrics_within_the_bound_are_not_partial(articles: TestClient) -> None:
+    assert articles.get("/api/v2/metrics", params={"hours": 48}).json()["partial"] is False
+
+
+def test_trends_are_partial_when_the_window_held_more(
+    articles: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(items, "MAX_ITEMS", 1)
+
+    body = articles.get("/api/v2/trends", params={"hours": 48}).json()
+
+    assert body["partial"] is True
+    assert body["points"] == [{"hour": "2026-11-20T15:00:00Z", "count": 1, "average_score": 0.8}]
+
+
+def test_sentiment_shares_one_bound_between_its_tags(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tags = [f"t{i}" for i in range(10)]
+    for tag in tags:
+        for minutes in (10, 20, 30):
+            put_article(minutes, "positive", 0.5, tag)
+    monkeypatch.setattr(items, "MAX_ITEMS", 10)
+
+    with recording("query") as queries:
+        body = client.get("/api/v2/sentiment", params={"tags": ",".join(tags)}).json()
+
+    assert body["partial"] is True
+    assert all(entry["partial"] and entry["counts"]["total"] == 1 for entry in body["tags"])
+    assert len(queries) <= dynamo.MAX_PAGES
+    assert sum(query["count"] for query in queries) <= 10 + len(tags)  # + one probe per tag
+
+
+def test_articles_asks_dynamodb_for_no_more_than_the_limit(articles: TestClient) -> None:
+    with recording("query") as queries:
+        body = articles.get("/api/v2/articles", params={"limit": 1}).json()
+
+    assert body["count"] == 1
+    assert [query["params"]["Limit"] for query in queries] == [1]

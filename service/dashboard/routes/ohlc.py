@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
+from dashboard import constants as env
 from dashboard.deps import CurrentSettings, Now
 from dashboard.errors import NotConfiguredError, NotFoundError
 from dashboard.models import Error, Ohlc
@@ -32,7 +33,11 @@ def _load(
     settings: Settings, ticker: str, resolution: str, start: datetime, end: datetime
 ) -> list[dict[str, Any]]:
     if settings.timeseries_table is None and settings.ticker_cache_bucket is None:
-        raise NotConfiguredError("neither TIMESERIES_TABLE nor TICKER_CACHE_BUCKET is set")
+        raise NotConfiguredError(
+            "not configured: this deployment has no source of price data; "
+            "the operator must set one and redeploy",
+            internal=f"neither {env.TIMESERIES_TABLE} nor {env.TICKER_CACHE_BUCKET} is set",
+        )
     candles: list[dict[str, Any]] = []
     if settings.timeseries_table is not None:
         candles = prices.from_table(settings.timeseries_table, ticker, resolution, start, end)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 
 from dashboard import __version__
 from dashboard.models import EndpointIndex
@@ -25,6 +27,16 @@ ENDPOINTS = {
 }
 
 router = APIRouter(tags=["pages"])
+
+
+class StaticAssets(StaticFiles):
+    """Starlette's StaticFiles, answering 404 (not 500) for paths no file can have."""
+
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        try:
+            return super().lookup_path(path)
+        except (OSError, ValueError):  # a NUL byte, a name too long, a loop: no such asset
+            return "", None
 
 
 @router.get("/", include_in_schema=False)

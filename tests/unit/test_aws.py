@@ -1,0 +1,157 @@
+"""AWS clients: bounded waits, and failures answered briefly with the detail in the log."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dashboard import aws
+from dashboard.errors import StorageUnavailableError
+from dashboard.settings import Settings
+from tests.unit.aws_events import failing
+from tests.unit.conftest import API_KEY, make_client
+
+FUNCTION_TIMEOUT_S = 29.0
+"""The function's timeout in every environment (terraform's `timeout`); API Gateway's is 30 s."""
+SERVICES = ("dynamodb", "s3", "secretsmanager")
+ARN_MESSAGE = (
+    "User: arn:aws:sts::123456789012:assumed-role/dashboard-role/dashboard is not authorized "
+    "to perform: dynamodb:Query on resource: arn:aws:dynamodb:us-east-1:123456789012:table/items"
+)
+
+
+def worst_case_call_s(client: object) -> float:
+    """The longest one call on `client` can take, from its own configuration."""
+    config = client.meta.config  # type: ignore[attr-defined]
+    assert config.retries["mode"] == "standard"  # the backoff below is standard mode's
+    attempts = config.retries["total_max_attempts"]
+    backoff = sum(min(2.0 ** (retry - 1), 20.0) for retry in range(1, attempts))
+    return attempts * (config.connect_timeout + config.read_timeout) + backoff
+
+
+@contextmanager
+def silent_endpoint() -> Iterator[str]:
+    """A loopback port that accepts connections (the kernel does) and never answers."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+
+
+@contextmanager
+def unaccepting_endpoint() -> Iterator[str]:
+    """A loopback port whose accept queue is full: new connections are never accepted."""
+    with socket.socket() as server, ExitStack() as queued:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        for _ in range(16):
+            client = queued.enter_context(socket.socket())
+            client.settimeout(0.5)
+            try:
+                client.connect(server.getsockname())
+            except TimeoutError:
+                break
+        else:
+            pytest.fail("the kernel kept accepting connections on a full backlog")
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+
+
+def authorised(settings: Settings) -> TestClient:
+    return make_client(settings, {"Authorization": f"Bearer {API_KEY}"})
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_client_bounds_one_call_well_inside_the_function_timeout(service: str) -> None:
+    client = aws.client(service)
+
+    assert worst_case_call_s(client) <= aws.CALL_BUDGET_S
+    assert aws.CALL_BUDGET_S <= aws.REQUEST_BUDGET_S < FUNCTION_TIMEOUT_S - 5
+
+
+def test_health_against_an_endpoint_that_never_answers_is_503_within_one_call_budget(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with silent_endpoint() as endpoint:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+        started = time.monotonic()
+        response = make_client(settings).get("/health")
+        elapsed = time.monotonic() - started
+
+    assert response.status_code == 503
+    assert response.json()["error"] == (
+        "storage unavailable: the items table could not be reached; retry later"
+    )
+    assert elapsed < aws.CALL_BUDGET_S
+
+
+def test_api_against_an_endpoint_that_never_accepts_is_503_without_naming_it(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    with unaccepting_endpoint() as endpoint:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+        started = time.monotonic()
+        response = authorised(settings).get("/api/v2/metrics")
+        elapsed = time.monotonic() - started
+
+    assert response.status_code == 503
+    # The first AWS call of the request is the API key's lookup (no cached answer yet).
+    assert response.json() == {
+        "detail": "look up the API key failed: storage unreachable; retry later"
+    }
+    assert elapsed < aws.CALL_BUDGET_S
+    assert endpoint in caplog.text
+
+
+def test_a_call_that_could_outlast_the_request_budget_is_not_started(moto: None) -> None:
+    dynamodb = aws.client("dynamodb")
+
+    with aws.request_budget(aws.CALL_BUDGET_S + 1):
+        dynamodb.describe_table(TableName="items")
+    with (
+        aws.request_budget(aws.CALL_BUDGET_S - 1),
+        pytest.raises(StorageUnavailableError, match="too slowly"),
+    ):
+        dynamodb.describe_table(TableName="items")
+
+
+def test_every_request_runs_under_the_request_budget(
+    moto: None, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(aws, "REQUEST_BUDGET_S", aws.CALL_BUDGET_S - 1)
+
+    response = authorised(settings).get("/api/v2/metrics")
+
+    assert response.status_code == 503
+    assert "too slowly" in response.json()["detail"]
+
+
+def test_aws_error_messages_reach_the_log_not_the_caller(
+    moto: None, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    with failing("query", "AccessDeniedException", ARN_MESSAGE):
+        response = authorised(settings).get("/api/v2/metrics")
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "detail": "query analysed items failed (AccessDeniedException); retry later"
+    }
+    assert "123456789012" in caplog.text
+
+
+def test_health_names_the_aws_error_code_but_not_its_message(
+    moto: None, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    with failing("describe_table", "AccessDeniedException", ARN_MESSAGE):
+        response = make_client(settings).get("/health")
+
+    assert response.status_code == 503
+    assert response.json()["error"] == (
+        "storage unavailable: the items table could not be described (AccessDeniedException)"
+    )
+    assert "123456789012" not in response.text
+    assert "123456789012" in caplog.text
