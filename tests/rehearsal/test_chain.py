@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,14 @@ from sentiment_pipeline import ecr
 from tests.rehearsal.conftest import GIT_SHA, Deployed
 
 E2E_TIMEOUT_S = 600
+
+
+def tfvar(repo_root: Path, name: str) -> str:
+    """A number set in the local environment's terraform.tfvars."""
+    tfvars = (repo_root / "terraform/environments/local/terraform.tfvars").read_text()
+    match = re.search(rf"^{name}\s*=\s*([0-9]+)\s*$", tfvars, re.MULTILINE)
+    assert match, f"{name} is not set in the local terraform.tfvars"
+    return match[1]
 
 
 def test_deploy_runs_every_stage_in_order_and_succeeds(deployed: Deployed) -> None:
@@ -40,7 +49,7 @@ def test_deploy_pushed_the_digest_to_the_registry_and_ecr(
 
 
 def test_terraform_deployed_the_digest_and_the_runner_runs_it(
-    deployed: Deployed, local_env: LocalEnvironment
+    deployed: Deployed, local_env: LocalEnvironment, repo_root: Path
 ) -> None:
     config = local_env.deployed()
     running = function_runner.environment_of(local_env.state.container or "")
@@ -49,6 +58,8 @@ def test_terraform_deployed_the_digest_and_the_runner_runs_it(
     assert running["DATABASE_TABLE"] == config.variables["DATABASE_TABLE"]
     assert running["DASHBOARD_API_KEY_SECRET_ARN"] == local_env.state.api_key_secret_arn
     assert running["AWS_ENDPOINT_URL"] == local_env.moto_endpoint
+    assert running["AWS_LAMBDA_FUNCTION_TIMEOUT"] == tfvar(repo_root, "timeout")
+    assert running["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == tfvar(repo_root, "memory_size")
 
 
 def test_the_e2e_suite_passes_against_the_front(
