@@ -262,3 +262,20 @@ def test_a_refused_key_asks_for_the_api_key_not_the_header_message(
         assert ENTER_KEY in message.lower(), message
         assert "authorization" not in message.lower(), message
         assert "401" not in message, message
+
+
+def test_the_url_pasted_into_a_tab_already_on_the_page_uses_the_key(
+    driver: webdriver.Chrome, target: Target
+) -> None:
+    key = target.require_api_key()
+    fresh_tab(driver, target)
+    driver.get(f"{target.base_url}/")
+    status = chart_status(driver)
+    WebDriverWait(driver, WAIT_S).until(lambda _: status.get_attribute("data-state") == "error")
+
+    driver.get(key_url(target, key))  # only the fragment changes: no reload, a hashchange
+    wait_for_chart(driver)
+
+    assert driver.current_url == f"{target.base_url}/"
+    assert driver.find_element(By.ID, "api-key").get_attribute("value") == key
+    assert severe_console_entries(driver) == []
