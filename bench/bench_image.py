@@ -278,8 +278,8 @@ def render(results: dict[str, object]) -> str:
         f"| rebuild after a code-only change | {code_only:,.1f} s "
         f"({code_only / clean:.2f}× the clean build, {clean / code_only:.0f}× faster) |",
         "",
-        "Cold start goes through the image's entrypoint and its runtime interface emulator "
-        "on :8080, "
+        "Cold start goes through the image's entrypoint and AWS's Runtime Interface Emulator "
+        "(`aws-lambda-rie`) on :8080, "
         "with the function's DynamoDB on a local moto server; it includes `docker run` itself. "
         "The naive handler is the same image plus boto3 and s3transfer (which the service no "
         "longer ships), with a module that imports boto3, fastapi, mangum and "

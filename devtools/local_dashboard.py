@@ -63,8 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         seed(session, names)
         key = args.api_key or api_keys.new_key()
         api_keys.register(session.client("dynamodb"), names.users, LOCAL_USER, key)
-        print(f"moto server (AWS stand-in): {moto.endpoint}")
-        print(f"dashboard: http://127.0.0.1:{args.port}/#api-key={key}   (Ctrl-C to stop)")
+        print(f"moto server (AWS stand-in): {moto.endpoint}", flush=True)
+        url = api_keys.dashboard_url(f"http://127.0.0.1:{args.port}/", key)
+        print(f"dashboard: {url}   (Ctrl-C to stop)", flush=True)
         from dashboard.app import create_app
 
         uvicorn.run(create_app(), host="127.0.0.1", port=args.port, log_level="info")

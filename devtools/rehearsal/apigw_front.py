@@ -4,9 +4,12 @@
         --invoke-url http://127.0.0.1:8080/2015-03-31/functions/function/invocations
 
 Each HTTP request becomes a payload-format 2.0 event (`$default` route and stage) POSTed to the
-Lambda invoke endpoint (the base image's emulator); the function's result becomes the HTTP
-response. An invoke that fails (errorType/errorMessage, or no answer) is 502 Internal Server Error,
-one that takes longer than the integration timeout is 503, as API Gateway answers.
+Lambda invoke endpoint (the base image's emulator, AWS's aws-lambda-rie); the function's result
+becomes the HTTP response. A function error is 502 Internal Server Error, as API Gateway answers
+it: the emulator reports one as 200 with Lambda's `{"errorMessage", "errorType", "stackTrace"}`
+body (no X-Amz-Function-Error header), a timeout as 200 with the text "Task timed out after N.00
+seconds", a runtime that cannot start as 502 with the error body. No answer at all is 502 too;
+an invoke that takes longer than the integration timeout is 503.
 
 One invocation at a time: the emulator, like one Lambda execution environment, handles one event at
 a time, so concurrent requests queue here (Lambda would start more environments instead).
@@ -19,6 +22,7 @@ import argparse
 import base64
 import http.server
 import json
+import re
 import threading
 import time
 import urllib.error
@@ -42,6 +46,8 @@ TEXT_TYPES: Final = (
     "+json",
     "+xml",
 )
+# What aws-lambda-rie answers, instead of a JSON error, when the function outlives its timeout.
+EMULATOR_TIMEOUT: Final = re.compile(rb"Task timed out after [0-9.]+ seconds")
 INTERNAL_ERROR: Final = (502, {"message": "Internal Server Error"})
 TIMED_OUT: Final = (503, {"message": "Service Unavailable"})
 
@@ -148,10 +154,16 @@ def invoke(invoke_url: str, event: Mapping[str, Any], timeout: float) -> Any:
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             payload = response.read()
+    except urllib.error.HTTPError as error:
+        # The runtime could not start (e.g. Runtime.ImportModuleError): the emulator says 502.
+        detail = error.read()[:500].decode(errors="replace")
+        raise InvokeFailed(f"invoke endpoint answered {error.code}: {detail}") from error
     except (urllib.error.URLError, ConnectionError) as error:
         if isinstance(getattr(error, "reason", None), TimeoutError):
             raise TimeoutError(str(error)) from error
         raise InvokeFailed(f"invoke endpoint {invoke_url} did not answer: {error}") from error
+    if EMULATOR_TIMEOUT.fullmatch(payload.strip()):
+        raise InvokeFailed(payload.decode())
     try:
         result = json.loads(payload or b"null")
     except json.JSONDecodeError as error:

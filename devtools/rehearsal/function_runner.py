@@ -1,9 +1,11 @@
 """The Lambda-style invoke path: run what Terraform deployed, as Lambda would, on this machine.
 
-The function's configuration is read back from moto's Lambda API (ImageUri and environment: what
-Terraform applied), the ECR reference is mapped to the local registry that holds the image, and the
-image runs with its own entrypoint (the base's runtime interface emulator: invoke endpoint on
-:8080).
+The function's configuration is read back from moto's Lambda API (ImageUri, environment, timeout
+and memory: what Terraform applied), the ECR reference is mapped to the local registry that holds
+the image, and the image runs with its own entrypoint (the base's Runtime Interface Emulator, AWS's
+aws-lambda-rie: invoke endpoint on :8080). The emulator takes the timeout and memory size from
+AWS_LAMBDA_FUNCTION_TIMEOUT / _MEMORY_SIZE: it ends an invocation at the timeout, as Lambda does,
+and reports the memory size to the function without limiting it.
 Host networking lets the function reach moto on loopback; the emulator's fixed ports (8080, 9001)
 are then the host's, so one such container runs per machine (the lock of tests/support/docker.py).
 """
@@ -32,18 +34,32 @@ ECR_REFERENCE: Final = re.compile(
 )
 
 
+# Lambda's defaults when a function's configuration names none.
+DEFAULT_TIMEOUT_S: Final = 3
+DEFAULT_MEMORY_MB: Final = 128
+
+
 @dataclass(frozen=True)
 class FunctionConfig:
     name: str
     image_uri: str
     variables: dict[str, str]
+    timeout_s: int = DEFAULT_TIMEOUT_S
+    memory_mb: int = DEFAULT_MEMORY_MB
 
 
 def deployed_config(lambda_client: Any, function_name: str) -> FunctionConfig:
     """What Terraform deployed, as Lambda's control plane (moto) reports it."""
     found = lambda_client.get_function(FunctionName=function_name)
-    variables = found["Configuration"].get("Environment", {}).get("Variables", {})
-    return FunctionConfig(function_name, found["Code"]["ImageUri"], dict(variables))
+    configuration = found["Configuration"]
+    variables = configuration.get("Environment", {}).get("Variables", {})
+    return FunctionConfig(
+        function_name,
+        found["Code"]["ImageUri"],
+        dict(variables),
+        timeout_s=int(configuration.get("Timeout", DEFAULT_TIMEOUT_S)),
+        memory_mb=int(configuration.get("MemorySize", DEFAULT_MEMORY_MB)),
+    )
 
 
 def local_reference(image_uri: str, registry_address: str) -> str:
@@ -71,6 +87,9 @@ def container_environment(config: FunctionConfig, moto_endpoint: str) -> dict[st
     return {
         **config.variables,
         "AWS_LAMBDA_FUNCTION_NAME": config.name,
+        # Whole seconds: the emulator parses an integer (as Lambda's setting is).
+        "AWS_LAMBDA_FUNCTION_TIMEOUT": str(config.timeout_s),
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",

@@ -97,7 +97,7 @@ def dashboard_url(env: LocalEnvironment) -> str:
     """Where to open the dashboard. Local only: with its throwaway key in the fragment, which the
     page takes and then drops from the address bar; preprod's and prod's keys are never shown."""
     if env.env.backend is None:
-        return f"{env.front_url}#api-key={env.state.api_key}"
+        return api_keys.dashboard_url(env.front_url, env.state.api_key)
     issue = f"scripts/rehearse --env {env.env.name} api-key issue --user <you>"
     return f"{env.front_url}   (sign in with a key of your own: {issue})"
 

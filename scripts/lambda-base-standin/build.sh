@@ -5,8 +5,10 @@
 #   scripts/lambda-base-standin/build.sh --print-tag  only print the tag
 #
 # Debian trixie (debootstrap, minbase) + python3.13 in a venv at /var/lang, awslambdaric from a hashed
-# lock, Lambda's paths and variables, and /lambda-entrypoint.sh with a small runtime interface
-# emulator. The tag carries a hash of this directory, so any change here builds a new image.
+# lock (requirements.txt), Lambda's paths and variables, /lambda-entrypoint.sh and /var/runtime/bootstrap
+# as the real base has them, and AWS's Runtime Interface Emulator at /usr/local/bin/aws-lambda-rie,
+# taken from the hash-pinned aws-sam-cli wheel (rie-requirements.txt). The tag carries a hash of this
+# directory, so any change here (a new pin included) builds a new image.
 # Environment: DOCKER (default /usr/bin/docker), PIP_CA_BUNDLE (CA bundle for pip, build time only;
 # default: the system bundle when present), STANDIN_WORKDIR (scratch space for the rootfs),
 # DEBOOTSTRAP_MIRROR (optional; debootstrap's default otherwise).

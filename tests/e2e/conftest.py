@@ -11,6 +11,8 @@ Environment:
     E2E_EXPECTED_TABLE        when set, /health must report this items table
     E2E_EXPECTED_ENVIRONMENT  when set, /health must report this environment name
     E2E_FALLBACK_TICKER       a ticker with daily but no intraday candles (default: MSFT)
+    E2E_DASHBOARD_URL         the dashboard URL a local deploy printed (its key in the fragment);
+                              the browser opens it exactly as printed (default: built from these)
     E2E_CHROME, E2E_CHROMEDRIVER  the browser and its driver (default: Debian's chromium)
 
 A variable a test needs and does not get fails that test with the variable's name; nothing skips.
@@ -19,6 +21,7 @@ A variable a test needs and does not get fails that test with the variable's nam
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -54,6 +57,7 @@ class Target:
     expected_table: str | None
     expected_environment: str | None
     fallback_ticker: str
+    dashboard_url: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Target:
@@ -67,6 +71,7 @@ class Target:
             expected_table=optional("E2E_EXPECTED_TABLE"),
             expected_environment=optional("E2E_EXPECTED_ENVIRONMENT"),
             fallback_ticker=optional("E2E_FALLBACK_TICKER") or DEFAULT_FALLBACK_TICKER,
+            dashboard_url=optional("E2E_DASHBOARD_URL"),
         )
 
     def require_api_key(self) -> str:
@@ -106,6 +111,16 @@ def _wait_until_healthy(process: subprocess.Popen[bytes], base_url: str, log: Pa
         time.sleep(0.2)  # poll interval, not synchronisation: the deadline above bounds the wait
 
 
+def printed_dashboard_url(log: Path) -> str:
+    """The `dashboard: <url>` line the local dashboard printed (its key in the fragment)."""
+    found = re.search(r"^dashboard: (\S+)", log.read_text(), re.MULTILINE)
+    if found is None:
+        raise RuntimeError(
+            f"the local dashboard printed no 'dashboard: <url>' line:\n{log.read_text()}"
+        )
+    return found[1]
+
+
 @contextmanager
 def running_local_target(log_dir: Path, environ: Mapping[str, str]) -> Iterator[Target]:
     """The local dashboard (uvicorn + moto + demo data) with a random API key and CORS origin.
@@ -140,6 +155,7 @@ def running_local_target(log_dir: Path, environ: Mapping[str, str]) -> Iterator[
             expected_environment="local",
             fallback_ticker=environ.get("E2E_FALLBACK_TICKER", "").strip()
             or DEFAULT_FALLBACK_TICKER,
+            dashboard_url=printed_dashboard_url(log),
         )
     finally:
         # Ctrl-C, as the command expects: after SIGTERM uvicorn re-raises the signal and the

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -32,6 +34,10 @@ CHROMIUM_FLAGS = (
 WAIT_S = 30.0
 INTRADAY_TICKER = "AAPL"  # the page's default ticker; the target must have its hourly candles
 API_KEY_STORAGE = "dashboard-api-key"  # the sessionStorage entry app.js reads at start
+API_KEY_FRAGMENT = "api-key"  # `<base_url>/#api-key=<key>`: the URL the local deploy prints
+KEY_PLACEHOLDERS = {"local": "API key (printed by the local deploy)"}
+KEY_PLACEHOLDER = "API key (required)"
+ENTER_KEY = "enter your api key"
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +106,37 @@ def canvas_image(browser: webdriver.Chrome) -> str:
     return browser.execute_script("return document.getElementById('chart').toDataURL()")
 
 
+def fresh_tab(browser: webdriver.Chrome, target: Target) -> None:
+    """No key kept from an earlier test, and an empty console log."""
+    browser.get(f"{target.base_url}/health")
+    browser.execute_script("sessionStorage.clear()")
+    severe_console_entries(browser)
+
+
+def key_url(target: Target, key: str) -> str:
+    """The URL a local deploy printed, when the run was given it; else the same, built."""
+    if target.dashboard_url and key == target.api_key:
+        return target.dashboard_url
+    return f"{target.base_url}/#{API_KEY_FRAGMENT}={urllib.parse.quote(key, safe='')}"
+
+
+def wait_for_sentiment(browser: webdriver.Chrome) -> None:
+    """Wait until the sentiment panel shows counts or an error."""
+    WebDriverWait(browser, WAIT_S).until(
+        lambda _: browser.find_elements(By.CSS_SELECTOR, "#counts .count")
+        or browser.find_element(By.ID, "sentiment-error").is_displayed()
+    )
+
+
+def canvas_has_ink(browser: webdriver.Chrome) -> bool:
+    return browser.execute_script(
+        "const c = document.getElementById('chart');"
+        "const pixels = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        "for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) return true;"
+        "return false;"
+    )
+
+
 @pytest.fixture
 def page(driver: webdriver.Chrome, target: Target) -> webdriver.Chrome:
     """The dashboard, freshly loaded with the API key in place before its first request."""
@@ -164,3 +201,84 @@ def test_a_resolution_without_intraday_data_shows_the_fallback(
         == "5"
     )
     assert severe_console_entries(page) == []
+
+
+def test_the_printed_url_with_the_key_shows_numbers_and_a_chart_and_drops_the_key(
+    driver: webdriver.Chrome, target: Target
+) -> None:
+    key = target.require_api_key()
+    fresh_tab(driver, target)
+
+    driver.get(key_url(target, key))
+    status = wait_for_chart(driver)
+    wait_for_sentiment(driver)
+
+    counts = driver.find_elements(By.CSS_SELECTOR, "#counts .count b")
+    assert counts, driver.find_element(By.ID, "sentiment-error").text
+    assert counts[0].text.isdigit(), counts[0].text
+    assert int(status.get_attribute("data-count")) > 0
+    assert canvas_has_ink(driver)
+    assert driver.current_url == f"{target.base_url}/"
+    assert key not in driver.current_url
+    assert driver.find_element(By.ID, "api-key").get_attribute("value") == key
+    assert driver.execute_script(
+        "return sessionStorage.getItem(arguments[0])", API_KEY_STORAGE
+    ) == (key)
+    assert severe_console_entries(driver) == []
+
+
+def test_without_a_key_the_page_asks_for_it_with_a_placeholder_true_to_the_environment(
+    driver: webdriver.Chrome, target: Target, anonymous: httpx.Client
+) -> None:
+    environment = anonymous.get("/health").json().get("environment")
+    fresh_tab(driver, target)
+
+    driver.get(f"{target.base_url}/")
+    status = chart_status(driver)
+    WebDriverWait(driver, WAIT_S).until(lambda _: status.get_attribute("data-state") == "error")
+    wait_for_sentiment(driver)
+
+    badge = driver.find_element(By.ID, "health")
+    WebDriverWait(driver, WAIT_S).until(lambda _: badge.text != "checking…")
+    key_box = driver.find_element(By.ID, "api-key")
+    assert key_box.get_attribute("placeholder") == KEY_PLACEHOLDERS.get(
+        environment, KEY_PLACEHOLDER
+    )
+    assert ENTER_KEY in driver.find_element(By.ID, "sentiment-error").text.lower()
+    assert ENTER_KEY in status.text.lower()
+    assert not driver.find_elements(By.CSS_SELECTOR, "#counts .count")
+    assert severe_console_entries(driver) == []
+
+
+def test_a_refused_key_asks_for_the_api_key_not_the_header_message(
+    driver: webdriver.Chrome, target: Target
+) -> None:
+    fresh_tab(driver, target)
+
+    driver.get(key_url(target, f"not-{target.require_api_key()}"))
+    status = chart_status(driver)
+    WebDriverWait(driver, WAIT_S).until(lambda _: status.get_attribute("data-state") == "error")
+    wait_for_sentiment(driver)
+
+    shown = [driver.find_element(By.ID, "sentiment-error").text, status.text]
+    for message in shown:
+        assert ENTER_KEY in message.lower(), message
+        assert "authorization" not in message.lower(), message
+        assert "401" not in message, message
+
+
+def test_the_url_pasted_into_a_tab_already_on_the_page_uses_the_key(
+    driver: webdriver.Chrome, target: Target
+) -> None:
+    key = target.require_api_key()
+    fresh_tab(driver, target)
+    driver.get(f"{target.base_url}/")
+    status = chart_status(driver)
+    WebDriverWait(driver, WAIT_S).until(lambda _: status.get_attribute("data-state") == "error")
+
+    driver.get(key_url(target, key))  # only the fragment changes: no reload, a hashchange
+    wait_for_chart(driver)
+
+    assert driver.current_url == f"{target.base_url}/"
+    assert driver.find_element(By.ID, "api-key").get_attribute("value") == key
+    assert severe_console_entries(driver) == []

@@ -103,8 +103,25 @@ def test_function_gets_the_applied_environment_and_reaches_moto(source: dagger.D
     variables = env_of(ctr)
     assert variables["DATABASE_TABLE"] == "sentiment-dashboard-local-items"
     assert variables["AWS_ENDPOINT_URL"] == "http://moto:5000"
+    assert variables["AWS_LAMBDA_FUNCTION_NAME"] == LOCAL.function_name
     assert variables["AWS_LAMBDA_FUNCTION_TIMEOUT"] == "29"
+    assert variables["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "512"
     assert bindings(ctr) == {"moto": moto}
+
+
+def test_function_timeout_and_memory_are_whole_numbers_as_the_emulator_parses_them(
+    source: dagger.Directory,
+) -> None:
+    config = {**FUNCTION_CONFIG, "timeout": 29.0, "memory_size": 512.0}
+    image = graph.image(source, graph.DEFAULT_BASE_IMAGE)
+
+    ctr = local.function_container(
+        image, LOCAL, config["variables"], config, local.moto_server(source, LOCAL)
+    )
+
+    variables = env_of(ctr)
+    assert variables["AWS_LAMBDA_FUNCTION_TIMEOUT"] == "29"
+    assert variables["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "512"
 
 
 def test_front_is_the_rehearsal_front_bound_to_the_function(source: dagger.Directory) -> None:

@@ -21,6 +21,7 @@ import pytest
 from devtools.rehearsal import function_runner
 from devtools.rehearsal.environment import LocalEnvironment
 from devtools.rehearsal.machine import machine_lock
+from devtools.rehearsal.rehearse import dashboard_url
 from devtools.rehearsal.steps import ROLLBACK_HINT, DockerSteps
 from sentiment_pipeline import deploy as chain
 from sentiment_pipeline.stages import Summary
@@ -135,6 +136,8 @@ def run_e2e_suite(env: LocalEnvironment, repo_root: Path, scratch: Path) -> Suit
         "E2E_EXPECTED_TABLE": deployed["DATABASE_TABLE"],
         "E2E_EXPECTED_ENVIRONMENT": env.env.name,
     }
+    if env.env.backend is None:  # local only: the URL the deploy prints, key included
+        variables["E2E_DASHBOARD_URL"] = dashboard_url(env)
     result = subprocess.run(
         [
             sys.executable,

@@ -213,28 +213,61 @@ def remove_images(*tags: str) -> None:
 
 
 @dataclass(frozen=True)
+class Invocation:
+    """What the invoke endpoint answered, as sent: AWS's emulator says 200 for a function error
+    too (the error is in the body) and 502 when the runtime could not start."""
+
+    status: int
+    content_type: str
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass(frozen=True)
 class LambdaContainer:
     container_id: str
     invoke_url: str
     started_at: float
 
-    def invoke(self, event: Mapping[str, Any], timeout: float = 60) -> dict[str, Any]:
-        """POST an event to the invoke endpoint; the function's (JSON) result."""
+    def invoke_raw(self, event: Mapping[str, Any], timeout: float = 60) -> Invocation:
+        """POST an event to the invoke endpoint; its answer whatever the status."""
         request = urllib.request.Request(
             self.invoke_url,
             data=json.dumps(event).encode(),
             method="POST",
             headers={"Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.loads(response.read())
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return Invocation(
+                    response.status, response.headers.get("Content-Type", ""), response.read()
+                )
+        except urllib.error.HTTPError as error:
+            return Invocation(error.code, error.headers.get("Content-Type", ""), error.read())
+
+    def invoke(self, event: Mapping[str, Any], timeout: float = 60) -> dict[str, Any]:
+        """POST an event to the invoke endpoint; the function's (JSON) result, which must be 200."""
+        answer = self.invoke_raw(event, timeout)
+        if answer.status != 200:
+            raise RuntimeError(
+                f"invoke answered {answer.status}: {answer.body[:2000]!r}\n{self.logs()}"
+            )
+        return answer.json()
 
     def invoke_when_ready(self, event: Mapping[str, Any], deadline_s: float = 60) -> dict[str, Any]:
         """Invoke as soon as the endpoint accepts connections (polled), within deadline_s."""
+        return self.invoke_raw_when_ready(event, deadline_s).json()
+
+    def invoke_raw_when_ready(
+        self, event: Mapping[str, Any], deadline_s: float = 60, timeout: float = 60
+    ) -> Invocation:
+        """invoke_raw as soon as the endpoint accepts connections (polled), within deadline_s."""
         deadline = time.monotonic() + deadline_s
         while True:
             try:
-                return self.invoke(event)
+                return self.invoke_raw(event, timeout)
             except (urllib.error.URLError, ConnectionError) as error:
                 if time.monotonic() > deadline:
                     raise RuntimeError(
@@ -250,12 +283,18 @@ class LambdaContainer:
 
 @contextlib.contextmanager
 def lambda_container(
-    image: str, env: Mapping[str, str], command: Sequence[str] = ()
+    image: str,
+    env: Mapping[str, str],
+    command: Sequence[str] = (),
+    mounts: Mapping[Path, str] | None = None,
+    entrypoint: str | None = None,
 ) -> Iterator[LambdaContainer]:
     """The image run as Lambda's local emulator would: its entrypoint, invoke endpoint on :8080.
 
     Host networking, so the function reaches a moto server on the host's loopback and no traffic
     leaves it; the emulator's fixed ports (8080, 9001) allow one such container per machine at once.
+    `mounts` bind-mounts host files read-only (host path -> container path), e.g. a test handler;
+    `entrypoint` replaces the image's.
     """
     with _machine_lock("lambda-host-network"):
         busy = [port for port in (INVOKE_PORT, RUNTIME_API_PORT) if not _port_is_free(port)]
@@ -265,9 +304,23 @@ def lambda_container(
                 "(stop whatever listens there)"
             )
         env_args = [arg for name, value in env.items() for arg in ("-e", f"{name}={value}")]
+        mount_args = [
+            arg
+            for source, target in (mounts or {}).items()
+            for arg in ("-v", f"{source.resolve()}:{target}:ro")
+        ]
+        entrypoint_args = ["--entrypoint", entrypoint] if entrypoint else []
         started_at = time.perf_counter()
         container_id = docker(
-            "run", "-d", "--network", "host", *env_args, image, *command
+            "run",
+            "-d",
+            "--network",
+            "host",
+            *env_args,
+            *mount_args,
+            *entrypoint_args,
+            image,
+            *command,
         ).stdout.strip()
         container = LambdaContainer(
             container_id, f"http://127.0.0.1:{INVOKE_PORT}{INVOKE_PATH}", started_at

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
+from urllib.parse import quote
 
 PK_PREFIX: Final = "APIKEY#"
 SK: Final = "APIKEY"
@@ -46,6 +47,12 @@ class ApiKey:
 class IssuedKey:
     record: ApiKey
     key: str = field(repr=False)
+
+
+def dashboard_url(base_url: str, key: str) -> str:
+    """The dashboard with `key` in the fragment: the page takes it, then drops it from the address
+    bar (service/dashboard/static/app.js). For the local target's throwaway keys only."""
+    return f"{base_url.rstrip('/')}/#api-key={quote(key, safe='')}"
 
 
 def key_hash(key: str) -> str:

@@ -300,21 +300,27 @@ def function_container(
     config: dict[str, Any],
     moto: dagger.Service,
 ) -> dagger.Container:
-    """The image as Lambda runs it: the applied environment, AWS calls going to moto."""
+    """The image as Lambda runs it: the applied environment, AWS calls going to moto.
+
+    The base's emulator (AWS's aws-lambda-rie) reads the timeout as whole seconds and ends an
+    invocation there; the memory size it only reports to the function.
+    """
     ctr = image
     for name, value in sorted(variables.items()):
         ctr = ctr.with_env_variable(name, str(value))
     return (
         ctr.with_(with_fake_aws(env))
         .with_env_variable("AWS_LAMBDA_FUNCTION_NAME", env.function_name)
-        .with_env_variable("AWS_LAMBDA_FUNCTION_TIMEOUT", str(config.get("timeout", 3)))
-        .with_env_variable("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", str(config.get("memory_size", 128)))
+        .with_env_variable("AWS_LAMBDA_FUNCTION_TIMEOUT", str(int(config.get("timeout", 3))))
+        .with_env_variable(
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", str(int(config.get("memory_size", 128)))
+        )
         .with_service_binding(MOTO_HOST, moto)
     )
 
 
 def function_service(ctr: dagger.Container) -> dagger.Service:
-    """The Lambda base image's entrypoint (its Runtime Interface Emulator), invokes on 8080."""
+    """The Lambda base image's entrypoint (AWS's Runtime Interface Emulator), invokes on 8080."""
     return ctr.with_exposed_port(FUNCTION_PORT).as_service(use_entrypoint=True)
 
 
@@ -497,7 +503,7 @@ def dashboard_hint(api_key: str | None) -> str:
     the page reads and drops from the address bar (never done for preprod or prod)."""
     url = f"http://localhost:{FRONT_PORT}/"
     sign_in = (
-        f"then open {url}#api-key={api_key}  (the local user's key)"
+        f"then open {api_keys.dashboard_url(url, api_key)}  (the local user's key)"
         if api_key
         else "then sign in with the key the local deploy printed"
     )

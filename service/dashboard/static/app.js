@@ -3,14 +3,28 @@
 const $ = (id) => document.getElementById(id);
 const state = { resolution: "D" };
 
-function headers() {
-  const key = $("api-key").value.trim();
-  return key ? { Authorization: `Bearer ${key}` } : {};
+// The key may arrive in the URL's fragment, `#api-key=<key>` (URL-encoded): a fragment never
+// reaches a server or its logs. The page keeps it for the tab (sessionStorage) and takes it out
+// of the address bar.
+const KEY_FRAGMENT = "api-key";
+const KEY_STORAGE = "dashboard-api-key";
+const KEY_PLACEHOLDERS = { local: "API key (printed by the local deploy)" };
+const KEY_PLACEHOLDER = "API key (required)";
+const ENTER_KEY = "Enter your API key in the box at the top to see this.";
+const KEY_REFUSED = "Enter your API key in the box at the top: the one given was not accepted.";
+
+/** The data needs an API key the page does not have (none given, or one the API refused). */
+class NeedsApiKey extends Error {}
+
+function apiKey() {
+  return $("api-key").value.trim();
 }
 
 async function getJSON(path) {
-  const response = await fetch(path, { headers: headers() });
+  if (!apiKey()) throw new NeedsApiKey(ENTER_KEY);
+  const response = await fetch(path, { headers: { Authorization: `Bearer ${apiKey()}` } });
   const body = await response.json().catch(() => ({}));
+  if (response.status === 401) throw new NeedsApiKey(KEY_REFUSED);
   if (!response.ok) {
     const detail = typeof body.detail === "string" ? body.detail : response.statusText;
     throw new Error(`${response.status}: ${detail}`);
@@ -18,11 +32,29 @@ async function getJSON(path) {
   return body;
 }
 
+/** The key in the address bar's fragment, if any, removed from the address bar. */
+function takeKeyFromFragment() {
+  const fragment = new URLSearchParams(window.location.hash.slice(1));
+  const key = fragment.get(KEY_FRAGMENT);
+  if (key === null) return null;
+  fragment.delete(KEY_FRAGMENT);
+  const rest = fragment.toString();
+  const url = `${window.location.pathname}${window.location.search}${rest ? `#${rest}` : ""}`;
+  history.replaceState(history.state, "", url);
+  return key.trim();
+}
+
+function useKey(key) {
+  $("api-key").value = key;
+  sessionStorage.setItem(KEY_STORAGE, key);
+}
+
 async function loadHealth() {
   const badge = $("health");
   try {
     const response = await fetch("health");
     const body = await response.json();
+    if (body.environment) $("api-key").placeholder = KEY_PLACEHOLDERS[body.environment] || KEY_PLACEHOLDER;
     badge.textContent = body.status === "healthy" ? `healthy · ${body.environment}` : "unhealthy";
     badge.className = `badge ${body.status === "healthy" ? "ok" : "bad"}`;
     badge.title = body.error || body.table || "";
@@ -59,7 +91,9 @@ async function loadSentiment() {
     }));
     error.hidden = true;
   } catch (failure) {
-    error.textContent = `Sentiment unavailable (${failure.message})`;
+    $("counts").replaceChildren();
+    $("top-tags").replaceChildren();
+    error.textContent = failure instanceof NeedsApiKey ? failure.message : `Sentiment unavailable (${failure.message})`;
     error.hidden = false;
   }
 }
@@ -130,7 +164,7 @@ async function loadChart() {
     drawCandles([]);
     fallback.hidden = true;
     status.dataset.state = "error";
-    status.textContent = `No chart: ${failure.message}`;
+    status.textContent = failure instanceof NeedsApiKey ? failure.message : `No chart: ${failure.message}`;
   }
 }
 
@@ -140,13 +174,25 @@ function selectResolution(button) {
   loadChart();
 }
 
+function loadData() {
+  loadSentiment();
+  loadChart();
+}
+
 function init() {
-  const saved = sessionStorage.getItem("dashboard-api-key");
-  if (saved) $("api-key").value = saved;
+  const given = takeKeyFromFragment();
+  if (given) useKey(given);
+  else $("api-key").value = sessionStorage.getItem(KEY_STORAGE) || "";
   $("api-key").addEventListener("change", () => {
-    sessionStorage.setItem("dashboard-api-key", $("api-key").value.trim());
-    loadSentiment();
-    loadChart();
+    useKey(apiKey());
+    loadData();
+  });
+  window.addEventListener("hashchange", () => {
+    const key = takeKeyFromFragment();
+    if (key) {
+      useKey(key);
+      loadData();
+    }
   });
   document.querySelectorAll("#resolution button").forEach((button) => {
     button.addEventListener("click", () => selectResolution(button));
@@ -156,8 +202,7 @@ function init() {
   $("chart-controls").addEventListener("submit", (event) => { event.preventDefault(); loadChart(); });
   $("ticker").addEventListener("change", loadChart);
   loadHealth();
-  loadSentiment();
-  loadChart();
+  loadData();
 }
 
 init();

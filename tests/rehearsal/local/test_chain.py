@@ -4,6 +4,7 @@ the E2E suite over HTTP."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from devtools.rehearsal import function_runner
@@ -12,6 +13,14 @@ from devtools.rehearsal.rehearse import dashboard_url
 from sentiment_pipeline import api_keys, ecr
 from sentiment_pipeline import deploy as chain
 from tests.rehearsal.conftest import GIT_SHA, Deployed, run_e2e_suite
+
+
+def tfvar(repo_root: Path, name: str) -> str:
+    """A number set in the local environment's terraform.tfvars."""
+    tfvars = (repo_root / "terraform/environments/local/terraform.tfvars").read_text()
+    match = re.search(rf"^{name}\s*=\s*([0-9]+)\s*$", tfvars, re.MULTILINE)
+    assert match, f"{name} is not set in the local terraform.tfvars"
+    return match[1]
 
 
 def test_deploy_runs_every_stage_in_order_and_succeeds(deployed: Deployed) -> None:
@@ -37,7 +46,7 @@ def test_deploy_pushed_the_digest_to_the_registry_and_ecr(
 
 
 def test_terraform_deployed_the_digest_and_the_runner_runs_it(
-    deployed: Deployed, local_env: LocalEnvironment
+    deployed: Deployed, local_env: LocalEnvironment, repo_root: Path
 ) -> None:
     config = local_env.deployed()
     running = function_runner.environment_of(local_env.state.container or "")
@@ -46,6 +55,8 @@ def test_terraform_deployed_the_digest_and_the_runner_runs_it(
     assert running["DATABASE_TABLE"] == config.variables["DATABASE_TABLE"]
     assert running["AWS_ENDPOINT_URL"] == local_env.moto_endpoint
     assert local_env.state.api_key not in str(running)
+    assert running["AWS_LAMBDA_FUNCTION_TIMEOUT"] == tfvar(repo_root, "timeout")
+    assert running["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == tfvar(repo_root, "memory_size")
 
 
 def test_the_local_users_key_is_registered_and_the_printed_url_carries_it(
@@ -57,6 +68,9 @@ def test_the_local_users_key_is_registered_and_the_printed_url_carries_it(
     assert dict(deployed.summary.facts)["api key"].startswith("registered for user local")
     assert record.key_id == api_keys.key_hash(local_env.state.api_key)[:12]
     assert dashboard_url(local_env) == f"{local_env.front_url}#api-key={local_env.state.api_key}"
+    assert set(local_env.state.api_key) <= set(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+    )  # nothing to escape: the URL above is the printed one, byte for byte
 
 
 def test_the_e2e_suite_passes_against_the_front(
