@@ -46,3 +46,27 @@ resource "aws_ecr_lifecycle_policy" "dashboard" {
     ]
   })
 }
+
+# Promotion (dagger call promote --from preprod --to prod) copies preprod's validated image into
+# prod's registry with prod's own role: when prod is another account, preprod's repository lets
+# that role read images, and nothing more.
+resource "aws_ecr_repository_policy" "dashboard" {
+  count = length(var.ecr_pull_principals) > 0 ? 1 : 0
+
+  repository = aws_ecr_repository.dashboard.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "PromotionPull"
+      Effect    = "Allow"
+      Principal = { AWS = var.ecr_pull_principals }
+      Action = [
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:DescribeImages",
+        "ecr:DescribeRepositories",
+        "ecr:GetDownloadUrlForLayer",
+      ]
+    }]
+  })
+}

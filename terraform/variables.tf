@@ -97,12 +97,7 @@ variable "extra_environment_variables" {
   default     = {}
 
   validation {
-    condition = alltrue([
-      for name in keys(var.extra_environment_variables) :
-      can(regex("^[A-Za-z_][A-Za-z0-9_]*$", name))
-      && !can(regex("(?i)(key|secret|token|passw|credential|auth)", name))
-      && !can(regex("^(?i)aws_", name))
-    ])
+    condition     = alltrue([for name in keys(var.extra_environment_variables) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", name)) && !can(regex("(?i)(key|secret|token|passw|credential|auth|^aws_)", name))])
     error_message = "The extra_environment_variables names must be plain identifiers, and none may look like a credential (KEY, SECRET, TOKEN, PASSWORD, CREDENTIAL, AUTH) or start with AWS_: the values would be readable in the plan, the Terraform state and the function's configuration. Users sign in with per-user API keys (dagger call api-key); AWS access comes from the function's role."
   }
 }
@@ -126,6 +121,17 @@ variable "ecr_images_to_keep" {
   validation {
     condition     = var.ecr_images_to_keep >= 1
     error_message = "The ecr_images_to_keep must be at least 1."
+  }
+}
+
+variable "ecr_pull_principals" {
+  description = "IAM role ARNs of other accounts that may pull from this environment's repository: prod's deploy role in preprod's, so that promote copies preprod's image into prod with prod's role alone."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.ecr_pull_principals : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    error_message = "The ecr_pull_principals must be IAM role ARNs (arn:aws:iam::<account>:role/<name>)."
   }
 }
 

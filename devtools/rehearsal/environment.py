@@ -29,6 +29,9 @@ from sentiment_pipeline.bootstrap import Account
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 MOTO_READY_TIMEOUT_S: Final = 30.0
 FRONT_READY_TIMEOUT_S: Final = 15.0
+REHEARSAL_ACCOUNTS: Final = {"prod": "210987654321"}
+"""prod plays its own account, as the workflows assume (one role per environment); the others
+play moto's default account."""
 LOCAL_USER: Final = "local"
 """Who signs in to the local environment's dashboard: its throwaway key is printed by deploy."""
 
@@ -118,10 +121,11 @@ class LocalEnvironment:
         root: Path,
         front_port: int | None = None,
         env_name: str = envs.LOCAL,
-        account_id: str = MOTO_DEFAULT_ACCOUNT,
+        account_id: str | None = None,
     ) -> LocalEnvironment:
         """Start moto (an empty account), the registry and the front. Nothing is deployed yet."""
         envs.get(env_name)
+        account_id = account_id or REHEARSAL_ACCOUNTS.get(env_name, MOTO_DEFAULT_ACCOUNT)
         root.mkdir(parents=True, exist_ok=True)
         started: list[Background] = []
         try:

@@ -14,14 +14,30 @@ LOCK_DIR: Final = Path("/tmp")
 POLL_INTERVAL_S: Final = 0.05
 
 
+_held: dict[str, int] = {}  # this process's locks and how deeply each is entered
+
+
 @contextlib.contextmanager
 def machine_lock(name: str) -> Iterator[None]:
-    """A lock shared by every process on this machine (parallel sessions, benchmarks, the CLI)."""
-    with (LOCK_DIR / f"sentiment-dashboard-{name}.lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    """A lock shared by every process on this machine (parallel sessions, benchmarks, the CLI).
+
+    Re-entrant within a process: a block that already holds it (two rehearsal environments that
+    share the host's ports, taken in turn by one test session) enters again instead of waiting
+    for itself."""
+    if _held.get(name):
+        _held[name] += 1
         try:
             yield
         finally:
+            _held[name] -= 1
+        return
+    with (LOCK_DIR / f"sentiment-dashboard-{name}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _held[name] = 1
+        try:
+            yield
+        finally:
+            _held[name] = 0
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -34,26 +35,46 @@ class Attempts:
 
 
 def skopeo_push(image: str, destination: str, digest_file: Path) -> None:
-    command = [
-        SKOPEO,
-        "copy",
-        "--quiet",
-        "--dest-tls-verify=false",
-        "--format",
-        "v2s2",
-        "--digestfile",
-        str(digest_file),
-        f"docker-daemon:{image}",
-        f"docker://{destination}",
-    ]
+    run_skopeo(
+        [
+            "copy",
+            "--quiet",
+            "--dest-tls-verify=false",
+            "--format",
+            "v2s2",
+            "--digestfile",
+            str(digest_file),
+            f"docker-daemon:{image}",
+            f"docker://{destination}",
+        ],
+        destination,
+    )
+
+
+def run_skopeo(args: list[str], destination: str) -> None:
+    """skopeo with `args` (after the binary); PushFailed with its output if it fails."""
     result = subprocess.run(
-        command, capture_output=True, text=True, timeout=PUSH_TIMEOUT_S, check=False
+        [SKOPEO, *args], capture_output=True, text=True, timeout=PUSH_TIMEOUT_S, check=False
     )
     if result.returncode != 0:
         raise PushFailed(
-            f"skopeo copy to {destination} exited {result.returncode}: "
+            f"skopeo {args[0]} to {destination} exited {result.returncode}: "
             f"{(result.stderr or result.stdout).strip()[-1500:]}"
         )
+
+
+def counted[T](attempts: Attempts, action: Callable[[], T]) -> Callable[[], T]:
+    """`action`, counting each call and keeping each failure's text (for the retry's report)."""
+
+    def once() -> T:
+        attempts.count += 1
+        try:
+            return action()
+        except PushFailed as error:
+            attempts.errors.append(str(error))
+            raise
+
+    return once
 
 
 def push(
@@ -70,15 +91,10 @@ def push(
         digest_file = Path(scratch) / "digest"
 
         def once() -> str:
-            attempts.count += 1
-            try:
-                skopeo_push(image, destination, digest_file)
-            except PushFailed as error:
-                attempts.errors.append(str(error))
-                raise
+            skopeo_push(image, destination, digest_file)
             return digest_file.read_text().strip()
 
-        return policy.call(f"push of {image} to {destination}", once)
+        return policy.call(f"push of {image} to {destination}", counted(attempts, once))
 
 
 def register_in_ecr(ecr: Any, repository: str, manifest: Manifest, tags: tuple[str, ...]) -> None:

@@ -6,6 +6,9 @@
                                               build → size guard → test → publish → terraform
                                               apply → api key → smoke; then serves until Ctrl-C
     scripts/rehearse [--env E] rollback       the last good image back through Terraform, smoke
+    scripts/rehearse --env prod promote --from preprod [--digest D] [--force]
+                                              preprod's validated image copied to prod by digest
+                                              (another account, another registry), applied, smoke
     scripts/rehearse [--env E] api-key issue --user alice | list | revoke --key-id ID
     scripts/rehearse [--env E] status | down  what runs / stop everything
 
@@ -29,6 +32,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from devtools.rehearsal.environment import LocalEnvironment, State
+from devtools.rehearsal.promote import DockerPromoteSteps
 from devtools.rehearsal.steps import ROLLBACK_HINT, DockerSteps
 from sentiment_pipeline import api_keys, bootstrap, envs
 from sentiment_pipeline import deploy as chain
@@ -37,7 +41,16 @@ from sentiment_pipeline.stages import StageFailed, Summary
 REPO: Final = Path(__file__).resolve().parents[2]
 DEFAULT_ROOT: Final = REPO / ".tmp" / "rehearsal"
 IMAGE_REPOSITORY: Final = "sentiment-dashboard/rehearsal"
-COMMANDS: Final = ("up", "bootstrap", "deploy", "rollback", "api-key", "status", "down")
+COMMANDS: Final = (
+    "up",
+    "bootstrap",
+    "deploy",
+    "rollback",
+    "promote",
+    "api-key",
+    "status",
+    "down",
+)
 
 
 def git_sha(repo_root: Path) -> str:
@@ -143,6 +156,9 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--port", type=int, help="port of the HTTP front (default: a free one)")
     cli.add_argument("--user", help="api-key: the user to issue for, list or revoke")
     cli.add_argument("--key-id", help="api-key revoke: the key to revoke")
+    cli.add_argument("--from", dest="source", help="promote: the environment that validated it")
+    cli.add_argument("--digest", help="promote: sha256:… (default: tagged deployed-<from>)")
+    cli.add_argument("--force", action="store_true", help="promote even an unvalidated image")
     cli.add_argument(
         "--detach",
         "--no-wait",
@@ -186,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "deploy":
             run = chain.deploy(f"rehearsal deploy {args.env}", steps, rollback_hint=ROLLBACK_HINT)
+        elif args.command == "promote":
+            run = promote(args, steps)
         else:
             run = chain.rollback(f"rehearsal rollback {args.env}", steps)
         summary = _report(run)
@@ -198,6 +216,20 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"dashboard: {dashboard_url(env)}\n(`scripts/rehearse down` stops it)")
     return 0
+
+
+def promote(args: argparse.Namespace, target: DockerSteps) -> Coroutine[Any, Any, Summary]:
+    """`dagger call promote --from <source> --to <env>` between two rehearsal environments."""
+    if not args.source:
+        raise SystemExit(
+            "promote needs --from <environment> (e.g. --env prod promote --from preprod)"
+        )
+    source = LocalEnvironment.load(REPO, (DEFAULT_ROOT / args.source).resolve())
+    # One function runs on this host at a time (ports 8080/9001): the target's takes over.
+    source.stop_function()
+    steps = DockerPromoteSteps(source, target)
+    title = f"rehearsal promote {args.source} to {args.env}"
+    return chain.promote(title, steps, args.digest, args.force, rollback_hint=ROLLBACK_HINT)
 
 
 def json_status(state: State, dashboard: str) -> str:

@@ -313,3 +313,39 @@ def test_plain_extra_variables_reach_the_function(deployment: Deployment) -> Non
 
     assert environment["variables"]["LOG_LEVEL"] == "debug"
     assert environment["variables"]["ENVIRONMENT"] == "preprod"
+
+
+def test_no_other_account_may_pull_unless_named(deployment: Deployment) -> None:
+    deployment.plan("-out=none.tfplan")
+    addresses = {
+        c["address"] for c in deployment.terraform.show_json("none.tfplan")["resource_changes"]
+    }
+
+    assert not any(a.startswith("aws_ecr_repository_policy.") for a in addresses)
+
+
+def test_prods_deploy_role_may_pull_preprods_images_and_nothing_more(
+    deployment: Deployment,
+) -> None:
+    role = "arn:aws:iam::210987654321:role/sentiment-dashboard-deploy-prod"
+    deployment.plan("-out=pull.tfplan", f'-var=ecr_pull_principals=["{role}"]')
+    after = {
+        change["address"]: change["change"]["after"]
+        for change in deployment.terraform.show_json("pull.tfplan")["resource_changes"]
+    }
+    [statement] = json.loads(after["aws_ecr_repository_policy.dashboard[0]"]["policy"])["Statement"]
+
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"AWS": [role]}
+    assert sorted(statement["Action"]) == [
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:DescribeImages",
+        "ecr:DescribeRepositories",
+        "ecr:GetDownloadUrlForLayer",
+    ]
+
+
+def test_a_pull_principal_must_be_a_role_arn(deployment: Deployment) -> None:
+    with pytest.raises(TerraformError, match=r"must\s+be\s+IAM\s+role\s+ARNs"):
+        deployment.plan('-var=ecr_pull_principals=["210987654321"]')

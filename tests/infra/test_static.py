@@ -96,7 +96,8 @@ def test_environment_state_is_encrypted_locked_and_its_own(
     assert backend["encrypt"] == "true"
     assert backend["dynamodb_table"].strip('"')
     assert f"/{environment}/" in backend["key"]
-    assert set(backend) >= {"bucket", "key", "region"}
+    assert set(backend) >= {"key", "region"}
+    assert "bucket" not in backend  # named from the account by the pipeline (envs.state_bucket)
 
 
 def test_root_configuration_keeps_a_partial_s3_backend_and_no_test_settings(

@@ -85,30 +85,61 @@ def test_deploys_run_on_main_one_at_a_time(workflows: dict[str, dict[str, Any]])
     assert deploy["concurrency"] == {"group": "deploy", "cancel-in-progress": False}
 
 
-def test_preprod_deploys_with_oidc_then_runs_e2e(workflows: dict[str, dict[str, Any]]) -> None:
+def dagger_args(job: dict[str, Any]) -> str:
+    [step] = [s for s in job["steps"] if s.get("uses", "").startswith("dagger/dagger-for-github@")]
+    return " ".join(step["with"]["args"].split())
+
+
+def test_preprod_deploys_with_oidc_registers_the_e2e_key_and_exposes_the_digest(
+    workflows: dict[str, dict[str, Any]],
+) -> None:
     job = workflows["deploy.yml"]["jobs"]["preprod"]
     names = [s.get("uses", s.get("run", "")).split("@")[0] for s in job["steps"]]
+    args = dagger_args(job)
 
     assert job["permissions"] == {"id-token": "write", "contents": "read"}
     assert names.index("aws-actions/configure-aws-credentials") < names.index(
         "dagger/dagger-for-github"
     )
-    deploy = next(s for s in job["steps"] if s.get("id") == "deploy")
-    assert deploy["with"]["args"].startswith("deploy --env preprod ")
-    e2e = job["steps"][-1]
-    assert "scripts/test tests/e2e" in e2e["run"]
-    assert {"E2E_BASE_URL", "E2E_API_KEY", "E2E_ORIGIN"} <= set(e2e["env"])
-    assert "E2E_CHROME=" in e2e["run"]
-    assert "sudo" not in e2e["run"]
+    assert args.startswith("--aws-access-key-id env://AWS_ACCESS_KEY_ID ")
+    assert "deploy --env preprod --git-sha ${{ github.sha }}" in args
+    assert "--e2e-api-key env://E2E_API_KEY" in args
+    assert args.endswith("--format json --output deploy-result.json")
+    assert set(job["outputs"]) == {"digest", "api_url", "origin"}
+    assert all("steps.result.outputs." in value for value in job["outputs"].values())
+    result = next(s for s in job["steps"] if s.get("id") == "result")
+    assert "deploy-result.json" in result["run"]
 
 
-def test_prod_is_protected_and_follows_preprod(workflows: dict[str, dict[str, Any]]) -> None:
-    job = workflows["deploy.yml"]["jobs"]["prod"]
+def test_the_e2e_suite_runs_without_any_aws_credentials(
+    workflows: dict[str, dict[str, Any]],
+) -> None:
+    job = workflows["deploy.yml"]["jobs"]["e2e"]
+    step = job["steps"][-1]
 
     assert job["needs"] == "preprod"
+    assert job["permissions"] == {"contents": "read"}
+    assert not [s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", "")]
+    assert "scripts/test tests/e2e" in step["run"]
+    assert step["env"]["E2E_BASE_URL"] == "${{ needs.preprod.outputs.api_url }}"
+    assert step["env"]["E2E_ORIGIN"] == "${{ needs.preprod.outputs.origin }}"
+    assert step["env"]["E2E_API_KEY"] == "${{ secrets.E2E_API_KEY }}"
+    assert "E2E_CHROME=" in step["run"]
+    assert "sudo" not in step["run"]
+
+
+def test_prod_promotes_the_digest_preprod_deployed_and_e2e_tested(
+    workflows: dict[str, dict[str, Any]],
+) -> None:
+    job = workflows["deploy.yml"]["jobs"]["prod"]
+    args = dagger_args(job)
+
+    assert job["needs"] == ["preprod", "e2e"]
     assert job["environment"]["name"] == "prod"
-    deploy = next(s for s in job["steps"] if s.get("id") == "deploy")
-    assert deploy["with"]["args"].startswith("deploy --env prod ")
+    assert "promote --from preprod --to prod" in args
+    assert "--digest=${{ needs.preprod.outputs.digest }}" in args
+    assert " deploy " not in f" {args} "
+    assert args.endswith("--format json --output promote-result.json")
 
 
 @pytest.mark.parametrize("name", WORKFLOWS)

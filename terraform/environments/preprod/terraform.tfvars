@@ -11,3 +11,7 @@ log_retention_days             = 14
 # Preprod's only one is the E2E suite's CORS test, which reads this origin from the deploy's
 # outputs (cors_origins). A .invalid name can never be a real site, so it grants no one anything.
 cors_origins = ["https://e2e.sentiment-dashboard.invalid"]
+
+# prod's deploy role, when prod is another AWS account, so that `promote` (run by prod's job with
+# prod's role only) can pull preprod's images; empty when both live in one account.
+ecr_pull_principals = []

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -18,15 +17,13 @@ from devtools.rehearsal.rehearse import bootstrap_state
 from devtools.rehearsal.steps import ROLLBACK_HINT, DockerSteps
 from sentiment_pipeline import api_keys, bootstrap, ecr, envs
 from sentiment_pipeline import deploy as chain
-from sentiment_pipeline.stages import StageFailed
-from tests.rehearsal.conftest import Deployed, ecr_digests, run_deploy, run_e2e_suite
-from tests.support import docker
+from sentiment_pipeline.stages import Summary
+from tests.rehearsal.conftest import Deployed, ecr_digests, run_e2e_suite
+from tests.rehearsal.preprod.conftest import RedDeploy
 
 PREPROD = envs.get("preprod")
 ACCOUNT = "123456789012"
 STATE_BUCKET = f"sentiment-dashboard-tfstate-{ACCOUNT}-us-east-1"
-BROKEN_HANDLER_CMD = '\nCMD ["handler.no_such_handler"]\n'
-FAST_SMOKE_BUDGET_S = 5.0
 
 
 def test_an_account_never_bootstrapped_refuses_to_deploy_and_says_what_to_run(
@@ -149,45 +146,34 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def test_a_changed_image_updates_in_place_a_red_smoke_names_the_last_good_and_rollback_restores(
-    deployed: Deployed,
-    preprod: LocalEnvironment,
-    make_steps: Callable[..., DockerSteps],
-    repo_root: Path,
-    tmp_path: Path,
+def test_a_changed_image_updates_in_place_and_its_red_smoke_names_the_last_good(
+    deployed: Deployed, red_deploy: RedDeploy, preprod: LocalEnvironment
 ) -> None:
-    lambda_client = preprod.moto.client("lambda")
-    before = lambda_client.get_function(FunctionName=PREPROD.function_name)["Configuration"]
-    context = docker.copy_build_context(repo_root, tmp_path / "context")
-    dockerfile = context / "service" / "Dockerfile"
-    dockerfile.write_text(dockerfile.read_text() + BROKEN_HANDLER_CMD)
-    changed = make_steps(context=context, smoke_budget=FAST_SMOKE_BUDGET_S)
+    failed = red_deploy.failed
 
-    with pytest.raises(StageFailed) as failed:
-        run_deploy(changed)
-
-    bad = dict(failed.value.summary.facts)["image"]
-    after = lambda_client.get_function(FunctionName=PREPROD.function_name)["Configuration"]
-    assert failed.value.stage == "smoke"
-    assert deployed.image_ref in str(failed.value)
-    assert ROLLBACK_HINT in str(failed.value)
-    assert dict(failed.value.summary.facts)["previous image"] == deployed.image_ref
-    assert bad != deployed.image_ref
-    assert after["FunctionArn"] == before["FunctionArn"]  # updated in place, not replaced
-    assert preprod.deployed().image_uri == bad
+    assert failed.stage == "smoke"
+    assert deployed.image_ref in str(failed)
+    assert ROLLBACK_HINT in str(failed)
+    assert dict(failed.summary.facts)["previous image"] == deployed.image_ref
+    assert red_deploy.image_ref != deployed.image_ref
+    assert red_deploy.function_arn_after == red_deploy.function_arn_before  # updated in place
     good = ecr.last_good(preprod.moto.client("ecr"), PREPROD.ecr_repository, PREPROD.name)
     assert good == deployed.image_ref
-    assert {bad.partition("@")[2], good.partition("@")[2]} <= ecr_digests(preprod)
+    digests = {red_deploy.image_ref.partition("@")[2], deployed.image_ref.partition("@")[2]}
+    assert digests <= ecr_digests(preprod)
 
-    summary = asyncio.run(chain.rollback("rehearsal rollback preprod", make_steps()))
 
-    assert summary.ok
+def test_rollback_restores_the_last_good_digest(
+    deployed: Deployed, rolled_back: Summary, preprod: LocalEnvironment
+) -> None:
+    assert rolled_back.ok
+    assert [stage.name for stage in rolled_back.stages] == list(chain.ROLLBACK_STAGES)
     assert preprod.deployed().image_uri == deployed.image_ref
     assert httpx.get(f"{preprod.front_url}health", timeout=30).json()["status"] == "healthy"
 
 
 def test_bootstrap_after_the_deploys_still_changes_nothing(
-    deployed: Deployed, preprod: LocalEnvironment
+    rolled_back: Summary, preprod: LocalEnvironment
 ) -> None:
     state = preprod.state_bytes()
 
