@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from devtools.docker_build import DOCKER
+from devtools.docker_build import DOCKER, resolve_base
 from devtools.docker_build import build_args as docker_build_args
 from devtools.rehearsal import publish as publishing
 from devtools.rehearsal import terraform_local
@@ -89,14 +89,20 @@ class DockerSteps:
     def test_tag(self) -> str:
         return f"{self.tag}-{testing.TEST_TARGET}"
 
-    async def build(self) -> None:
+    async def build(self) -> str:
+        base = await asyncio.to_thread(resolve_base, self.base_image)
         await asyncio.to_thread(
             docker_build,
             self.context,
             self.tag,
-            self.base_image,
-            build_args={"REVISION": self.git_sha, "SOURCE": "sentiment-dashboard"},
+            base.reference,
+            build_args={
+                "REVISION": self.git_sha,
+                "SOURCE": "sentiment-dashboard",
+                "BASE_DIGEST": base.digest,
+            },
         )
+        return base.described
 
     async def image_size(self) -> int:
         return await asyncio.to_thread(image_checks.image_size_from_docker, self.tag, DOCKER)

@@ -7,12 +7,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from devtools.docker_build import resolve_base
 from devtools.rehearsal import function_runner
 from devtools.rehearsal.environment import LocalEnvironment
 from devtools.rehearsal.rehearse import dashboard_url
 from sentiment_pipeline import api_keys, ecr
 from sentiment_pipeline import deploy as chain
 from tests.rehearsal.conftest import GIT_SHA, Deployed, run_e2e_suite
+from tests.support import docker
 
 
 def tfvar(repo_root: Path, name: str) -> str:
@@ -27,6 +29,16 @@ def test_deploy_runs_every_stage_in_order_and_succeeds(deployed: Deployed) -> No
     assert deployed.summary.ok
     assert [stage.name for stage in deployed.summary.stages] == list(chain.STAGES)
     assert "passed" in deployed.steps.unit_test_output
+
+
+def test_the_image_names_the_base_digest_the_summary_names(deployed: Deployed) -> None:
+    base = resolve_base(deployed.steps.base_image)
+    labels = docker.inspect_image(deployed.steps.tag)["Config"]["Labels"]
+
+    assert labels["org.opencontainers.image.base.digest"] == base.digest
+    assert base.digest.startswith("sha256:")
+    assert dict(deployed.summary.facts)["base image"] == base.described
+    assert base.digest in deployed.summary.render()
 
 
 def test_deploy_pushed_the_digest_to_the_registry_and_ecr(
