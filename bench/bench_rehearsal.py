@@ -92,11 +92,12 @@ def render(base: str, up_s: float, cold: Summary, warm: Summary) -> str:
         f"| **chain total** | **{cold.total_seconds:.1f} s** | **{warm.total_seconds:.1f} s** "
         f"| **{total_ratio:.2f}** |",
         "",
-        f"Bringing the local environment up once (moto, registry, front, `terraform init` and the "
-        f"ECR bootstrap apply): {up_s:.1f} s. `test` includes building the Dockerfile's test stage "
-        "and the unit tests inside it; `publish` is skopeo's push (gzip of every layer) plus the "
-        "manifest in moto's ECR; `terraform apply` includes restarting the function container from "
-        "the registry; `smoke` is the first `/health` through the front, i.e. the function's cold "
+        f"Bringing the local environment up once (moto, registry, front): {up_s:.1f} s. `test` "
+        "includes building the Dockerfile's test stage and the unit tests inside it; `publish` is "
+        "skopeo's push (gzip of every layer) plus the manifest in moto's ECR, and in the cold run "
+        "also the first deploy's repository-only `terraform apply`; `terraform apply` includes "
+        "restarting the function container from the registry; `api key` registers the local "
+        "user's key; `smoke` is the first `/health` through the front, i.e. the function's cold "
         "start.",
     ]
     return "\n".join(lines)
