@@ -14,13 +14,12 @@ from devtools.rehearsal import publish as publishing
 from devtools.rehearsal.environment import LocalEnvironment
 from devtools.rehearsal.steps import DockerSteps
 from sentiment_pipeline import ecr, promotion
-from sentiment_pipeline.deploy import SourceImage
+from sentiment_pipeline.deploy import OnTheTarget, SourceImage
 from sentiment_pipeline.retry import RetryPolicy
-from sentiment_pipeline.terraform import TerraformOutputs
 
 
 @dataclass
-class DockerPromoteSteps:
+class DockerPromoteSteps(OnTheTarget):
     source: LocalEnvironment
     target: DockerSteps
     push_address: str | None = None  # default: the target's registry; a faulty proxy in tests
@@ -74,15 +73,3 @@ class DockerPromoteSteps:
             target_record["imageManifest"].encode(),
         )
         return f"{target.repository_url}@{digest}"
-
-    async def apply(self, image_ref: str) -> TerraformOutputs:
-        return await self.target.apply(image_ref)
-
-    async def smoke(self, outputs: TerraformOutputs) -> None:
-        await self.target.smoke(outputs)
-
-    async def last_good(self) -> str | None:
-        return await self.target.last_good()
-
-    async def mark_good(self, image_ref: str) -> None:
-        await self.target.mark_good(image_ref)

@@ -60,6 +60,28 @@ class PromoteSteps(RollbackSteps, MarkGood, Protocol):
         ...
 
 
+class TargetSteps(RollbackSteps, MarkGood, Protocol):
+    """The target environment's side of a promotion: what its own deploy does after publish."""
+
+
+class OnTheTarget:
+    """A promotion's apply, smoke, last good and mark good are its target's own deploy steps."""
+
+    target: TargetSteps
+
+    async def apply(self, image_ref: str) -> TerraformOutputs:
+        return await self.target.apply(image_ref)
+
+    async def smoke(self, outputs: TerraformOutputs) -> None:
+        await self.target.smoke(outputs)
+
+    async def last_good(self) -> str | None:
+        return await self.target.last_good()
+
+    async def mark_good(self, image_ref: str) -> None:
+        await self.target.mark_good(image_ref)
+
+
 class DeploySteps(RollbackSteps, MarkGood, Protocol):
     """What a deploy needs done; the Dagger module and the Docker rehearsal each provide one."""
 

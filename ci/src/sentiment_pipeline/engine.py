@@ -17,7 +17,7 @@ from dagger import dag
 from . import api_keys, credentials, ecr, envs, graph, promotion, terraform
 from . import bootstrap as state_bootstrap
 from . import smoke as smoke_check
-from .deploy import SourceImage
+from .deploy import OnTheTarget, SourceImage
 from .retry import RetryPolicy
 from .session import AWS_RETRY, AwsSession, aws_credentials
 from .terraform import TerraformOutputs
@@ -98,7 +98,7 @@ class EngineSteps(graph.ImageSteps):
 
 
 @dataclasses.dataclass
-class EnginePromoteSteps:
+class EnginePromoteSteps(OnTheTarget):
     """A promotion by the engine, with the target's credentials only: the source repository
     (another account's, if `source_account` says so) lets the target's deploy role pull."""
 
@@ -150,18 +150,6 @@ class EnginePromoteSteps:
             digest, source["imageManifest"].encode(), copied["imageManifest"].encode()
         )
         ecr.tag_image(ecr_client, target, digest, "latest")
-
-    async def apply(self, image_ref: str) -> TerraformOutputs:
-        return await self.target.apply(image_ref)
-
-    async def smoke(self, outputs: TerraformOutputs) -> None:
-        await self.target.smoke(outputs)
-
-    async def last_good(self) -> str | None:
-        return await self.target.last_good()
-
-    async def mark_good(self, image_ref: str) -> None:
-        await self.target.mark_good(image_ref)
 
 
 def copy_image(auth: ecr.RegistryAuth, source_ref: str, destination: str) -> dagger.Container:
