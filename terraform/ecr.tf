@@ -18,8 +18,8 @@ resource "aws_ecr_lifecycle_policy" "dashboard" {
   # ECR evaluates rules by priority and an image matched by a rule is never expired by a later
   # one: rule 1 matches every deployed-<env> image (the running one and the rollback target) and
   # keeps up to 1000 of them, i.e. all, since each tag names one image. Rule 2 (`any` must be the
-  # lowest priority) expires the rest beyond the newest N. tests/infra/test_ecr_lifecycle.py
-  # checks the document against ECR's rules and evaluates it.
+  # lowest priority) expires the rest beyond the newest N. tests/infra/test_apply.py checks the
+  # document against ECR's rules and evaluates it (tests/infra/ecr_lifecycle.py).
   policy = jsonencode({
     rules = [
       {
@@ -49,24 +49,39 @@ resource "aws_ecr_lifecycle_policy" "dashboard" {
 
 # Promotion (dagger call promote --from preprod --to prod) copies preprod's validated image into
 # prod's registry with prod's own role: when prod is another account, preprod's repository lets
-# that role read images, and nothing more.
+# that role read images, and nothing more. Once Terraform owns the policy it also keeps the
+# statement Lambda adds for itself (pulling its own account's images), which it would otherwise
+# remove on the next apply.
 resource "aws_ecr_repository_policy" "dashboard" {
   count = length(var.ecr_pull_principals) > 0 ? 1 : 0
 
   repository = aws_ecr_repository.dashboard.name
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [{
-      Sid       = "PromotionPull"
-      Effect    = "Allow"
-      Principal = { AWS = var.ecr_pull_principals }
-      Action = [
-        "ecr:BatchCheckLayerAvailability",
-        "ecr:BatchGetImage",
-        "ecr:DescribeImages",
-        "ecr:DescribeRepositories",
-        "ecr:GetDownloadUrlForLayer",
-      ]
-    }]
+    Statement = [
+      {
+        Sid       = "PromotionPull"
+        Effect    = "Allow"
+        Principal = { AWS = var.ecr_pull_principals }
+        Action = [
+          "ecr:BatchCheckLayerAvailability",
+          "ecr:BatchGetImage",
+          "ecr:DescribeImages",
+          "ecr:DescribeRepositories",
+          "ecr:GetDownloadUrlForLayer",
+        ]
+      },
+      {
+        Sid       = "LambdaECRImageRetrievalPolicy"
+        Effect    = "Allow"
+        Principal = { Service = "lambda.amazonaws.com" }
+        Action    = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+        Condition = {
+          StringLike = {
+            "aws:sourceArn" = "arn:${data.aws_partition.current.partition}:lambda:${var.aws_region}:${local.account_id}:function:*"
+          }
+        }
+      },
+    ]
   })
 }

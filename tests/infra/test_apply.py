@@ -333,7 +333,9 @@ def test_prods_deploy_role_may_pull_preprods_images_and_nothing_more(
         change["address"]: change["change"]["after"]
         for change in deployment.terraform.show_json("pull.tfplan")["resource_changes"]
     }
-    [statement] = json.loads(after["aws_ecr_repository_policy.dashboard[0]"]["policy"])["Statement"]
+    statement, lambda_pull = json.loads(after["aws_ecr_repository_policy.dashboard[0]"]["policy"])[
+        "Statement"
+    ]
 
     assert statement["Effect"] == "Allow"
     assert statement["Principal"] == {"AWS": [role]}
@@ -344,6 +346,11 @@ def test_prods_deploy_role_may_pull_preprods_images_and_nothing_more(
         "ecr:DescribeRepositories",
         "ecr:GetDownloadUrlForLayer",
     ]
+    assert lambda_pull["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert lambda_pull["Action"] == ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+    assert lambda_pull["Condition"]["StringLike"]["aws:sourceArn"] == (
+        "arn:aws:lambda:us-east-1:123456789012:function:*"
+    )
 
 
 def test_a_pull_principal_must_be_a_role_arn(deployment: Deployment) -> None:

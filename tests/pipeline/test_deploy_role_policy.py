@@ -411,6 +411,7 @@ logs:DeleteLogDelivery logs:ListLogDeliveries logs:PutResourcePolicy logs:Descri
 TERRAFORM: Final[dict[str, list[tuple[str, str, dict[str, str]]]]] = {
     # resource type: (which resource, the actions the AWS provider 3.39-5.x calls, condition keys)
     "aws_caller_identity": [],  # sts:GetCallerIdentity needs no permission
+    "aws_partition": [],  # known to the provider from the region, no call
     "aws_iam_policy_document": [],  # computed by Terraform itself
     "aws_ecr_repository": [
         (
