@@ -60,6 +60,15 @@ def test_200_without_healthy_status_is_not_healthy(
         check(scripted_server, clock, budget=2.0)
 
 
+@pytest.mark.parametrize("body", ['["healthy"]', '"healthy"', "null", '{"status": true}', "{"])
+def test_a_body_that_is_not_a_healthy_json_object_is_not_healthy(body: str) -> None:
+    assert not smoke.Probe(200, body).healthy
+
+
+def test_a_healthy_json_object_is_healthy() -> None:
+    assert smoke.Probe(200, '{"status": "healthy"}').healthy
+
+
 def test_no_server_is_a_clear_failure(clock: FakeClock) -> None:
     with pytest.raises(SmokeFailed, match="no answer"):
         smoke.check_health("http://127.0.0.1:9", budget=1.0, clock=clock, sleep=clock.sleep)

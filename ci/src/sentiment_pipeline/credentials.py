@@ -7,7 +7,7 @@ moment a boto3 client is made, and never logs or returns it in a repr.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypedDict
 
 import boto3
 from botocore.config import Config
@@ -19,6 +19,8 @@ SESSION_NAME: Final = "sentiment-pipeline"
 NO_BOTO_RETRIES: Final = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 type Mode = Literal["keys", "web-identity"]
+type AwsService = Literal["dynamodb", "ecr", "lambda", "logs", "s3", "sts"]
+"""The AWS services the pipeline calls (boto3's typed `client()` overloads are keyed by name)."""
 
 
 class MissingCredentials(ValueError):
@@ -29,13 +31,21 @@ class CredentialsRejected(RuntimeError):
     """AWS refused the credentials; retrying will not help."""
 
 
+class BotoCredentials(TypedDict):
+    """The credential keywords of `boto3.client()`."""
+
+    aws_access_key_id: str
+    aws_secret_access_key: str
+    aws_session_token: str | None
+
+
 @dataclass(frozen=True)
 class AwsCredentials:
     access_key_id: str
     secret_access_key: str = field(repr=False)
     session_token: str | None = field(default=None, repr=False)
 
-    def as_boto_kwargs(self) -> dict[str, str | None]:
+    def as_boto_kwargs(self) -> BotoCredentials:
         return {
             "aws_access_key_id": self.access_key_id,
             "aws_secret_access_key": self.secret_access_key,
@@ -75,7 +85,9 @@ def credential_mode(
     raise MissingCredentials(msg)
 
 
-def client(service: str, credentials: AwsCredentials, region: str, endpoint_url: str | None) -> Any:
+def client(
+    service: AwsService, credentials: AwsCredentials, region: str, endpoint_url: str | None
+) -> Any:
     """A boto3 client with the given credentials and no retries of its own."""
     return boto3.client(
         service,

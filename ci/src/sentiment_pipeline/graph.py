@@ -6,6 +6,7 @@ Everything here is synchronous so the tests can inspect what the engine would be
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Final
 
 import dagger
@@ -131,7 +132,9 @@ class ImageSteps:
         return await unit_tests(self.source, base).stdout()
 
 
-def with_registry_auth(auth: RegistryAuth, secret_name: str):
+def with_registry_auth(
+    auth: RegistryAuth, secret_name: str
+) -> Callable[[dagger.Container], dagger.Container]:
     """Attach an ECR login to a container, the password only as a Dagger secret."""
 
     def apply(ctr: dagger.Container) -> dagger.Container:
@@ -141,7 +144,7 @@ def with_registry_auth(auth: RegistryAuth, secret_name: str):
     return apply
 
 
-def with_aws(env: Environment, aws: AwsInputs):
+def with_aws(env: Environment, aws: AwsInputs) -> Callable[[dagger.Container], dagger.Container]:
     """AWS region and credentials for tools in the container: secrets, never plain variables."""
 
     def apply(ctr: dagger.Container) -> dagger.Container:

@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import json
 import time
+from collections.abc import Callable
 from typing import Any, Final
 
 import dagger
@@ -71,7 +72,7 @@ def state_volume() -> dagger.CacheVolume:
     return dag.cache_volume(STATE_VOLUME)
 
 
-def with_fake_aws(env: Environment):
+def with_fake_aws(env: Environment) -> Callable[[dagger.Container], dagger.Container]:
     """Region, moto's fixed keys and the moto endpoint: plain values, there is no secret here."""
 
     def apply(ctr: dagger.Container) -> dagger.Container:
@@ -194,7 +195,9 @@ def push(
     return ctr.directory(OUT_DIR)
 
 
-def register(tool: dagger.Container, repository: str, pushed: dagger.Directory, tags: list[str]):
+def register(
+    tool: dagger.Container, repository: str, pushed: dagger.Directory, tags: list[str]
+) -> dagger.Container:
     """Register the pushed manifest in moto's ECR; stdout is the ECR-style digest reference."""
     ctr = tool.with_directory(OUT_DIR, pushed)
     args = [

@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any, Final
 
 from . import api_keys, ecr
+from .credentials import AwsService
 
 REPLAY_PORT: Final = 5001
 
 
-def _client(service: str) -> Any:
+def _client(service: AwsService) -> Any:
     import boto3
 
     return boto3.client(service, endpoint_url=os.environ["AWS_ENDPOINT_URL"])
@@ -118,8 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "repository-exists":
         print("yes" if ecr.repository_exists(_client("ecr"), args.repository) else "no")
     elif args.command == "register-key":
-        key = os.environ["SENTIMENT_API_KEY"]
-        print(api_keys.register(_client("dynamodb"), args.table, args.user, key))
+        api_key = os.environ["SENTIMENT_API_KEY"]
+        print(api_keys.register(_client("dynamodb"), args.table, args.user, api_key))
     elif args.command == "function-config":
         print(json.dumps(function_config(args.function_name)))
     elif args.command == "serve-moto":

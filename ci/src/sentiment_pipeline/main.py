@@ -67,7 +67,7 @@ class SentimentPipeline:
         """Run the unit tests inside the built image and return their output."""
         return await graph.unit_tests(source, base_image).stdout()
 
-    @function(cache="never")
+    @function(cache="never")  # type: ignore[call-overload, untyped-decorator]  # dagger-io 0.21.11: function()'s overloads lack the cache= it takes
     async def bootstrap(self, env: Env) -> str:
         """Make the Terraform state bucket and lock table of an account (re-runs change nothing)."""
         aws = AwsSession(envs.deployable(env, "bootstrap"), self._aws())
@@ -80,7 +80,7 @@ class SentimentPipeline:
         )
         return report.render()
 
-    @function(cache="never")
+    @function(cache="never")  # type: ignore[call-overload, untyped-decorator]  # dagger-io 0.21.11: function()'s overloads lack the cache= it takes
     async def publish(
         self,
         source: Source,
@@ -96,7 +96,7 @@ class SentimentPipeline:
         await steps.resolve_base()
         return await steps.publish()
 
-    @function(cache="never")
+    @function(cache="never")  # type: ignore[call-overload, untyped-decorator]  # dagger-io 0.21.11: function()'s overloads lack the cache= it takes
     async def terraform(
         self,
         source: Source,
@@ -109,7 +109,7 @@ class SentimentPipeline:
         outputs = await run_terraform(source, aws, image_ref, terraform.check_action(action))
         return json.dumps(dataclasses.asdict(outputs), indent=2)
 
-    @function(cache="never")
+    @function(cache="never")  # type: ignore[call-overload, untyped-decorator]  # dagger-io 0.21.11: function()'s overloads lack the cache= it takes
     async def smoke(
         self,
         url: Annotated[str, Doc("Base URL of the deployed API (terraform output api_url)")],
@@ -121,7 +121,7 @@ class SentimentPipeline:
         settings = envs.deployable(env, "smoke") if env else None
         return await run_smoke(url, settings, self._aws())
 
-    @function(cache="never")
+    @function(cache="never")  # type: ignore[call-overload, untyped-decorator]  # dagger-io 0.21.11: function()'s overloads lack the cache= it takes
     async def deploy(
         self,
         source: Source,
@@ -135,10 +135,10 @@ class SentimentPipeline:
         """Build, size-check, test, publish, terraform apply and smoke-test; returns a summary."""
         shown = check_format(format)
         if envs.get(env).name == envs.LOCAL:
-            steps = local.LocalSteps(source, git, envs.get(env), base_image, git_sha)
+            local_steps = local.LocalSteps(source, git, envs.get(env), base_image, git_sha)
             hint = rollback_command(envs.LOCAL)
-            summary = await chain.deploy("deploy local", steps, rollback_hint=hint)
-            return shown(summary, local.dashboard_hint(steps.api_key))
+            summary = await chain.deploy("deploy local", local_steps, rollback_hint=hint)
+            return shown(summary, local.dashboard_hint(local_steps.api_key))
         settings = envs.deployable(env)
         steps = EngineSteps(source, git, settings, self._aws(), base_image, git_sha, e2e_api_key)
         summary = await chain.deploy(
@@ -146,7 +146,7 @@ class SentimentPipeline:
         )
         return shown(summary, "")
 
-    @function(cache="never")
+    @function(cache="never")  # type: ignore[call-overload, untyped-decorator]  # dagger-io 0.21.11: function()'s overloads lack the cache= it takes
     async def rollback(
         self,
         source: Source,
@@ -157,15 +157,15 @@ class SentimentPipeline:
         """Apply the environment's last good image (ECR tag deployed-<env>) and smoke-test it."""
         shown = check_format(format)
         if envs.get(env).name == envs.LOCAL:
-            steps = local.LocalSteps(source, git, envs.get(env), graph.DEFAULT_BASE_IMAGE)
-            summary = await chain.rollback("rollback local", steps)
+            local_steps = local.LocalSteps(source, git, envs.get(env), graph.DEFAULT_BASE_IMAGE)
+            summary = await chain.rollback("rollback local", local_steps)
             return shown(summary, local.dashboard_hint(None))
         settings = envs.deployable(env, "rollback")
         steps = EngineSteps(source, git, settings, self._aws(), graph.DEFAULT_BASE_IMAGE)
         summary = await chain.rollback(f"rollback {settings.name}", steps)
         return shown(summary, "")
 
-    @function(cache="never")
+    @function(cache="never")  # type: ignore[call-overload, untyped-decorator]  # dagger-io 0.21.11: function()'s overloads lack the cache= it takes
     async def promote(
         self,
         source: Source,
@@ -203,7 +203,7 @@ class SentimentPipeline:
     def api_key(self, env: Env) -> ApiKeys:
         """Per-user API keys of an environment: issue, list, revoke."""
         envs.deployable(env, "api-key")
-        return ApiKeys(
+        return ApiKeys(  # type: ignore[call-arg]  # dagger-io 0.21.11: object_type, a bound method, loses its dataclass_transform in mypy
             env=env,
             aws_access_key_id=self.aws_access_key_id,
             aws_secret_access_key=self.aws_secret_access_key,
@@ -212,7 +212,7 @@ class SentimentPipeline:
             role_arn=self.role_arn,
         )
 
-    @function(cache="never")
+    @function(cache="never")  # type: ignore[call-overload, untyped-decorator]  # dagger-io 0.21.11: function()'s overloads lack the cache= it takes
     async def local_dashboard(self, source: Source) -> dagger.Service:
         """The local deploy's dashboard on port 8000: local-dashboard up --ports 8000:8000."""
         steps = local.LocalSteps(source, None, envs.get(envs.LOCAL), graph.DEFAULT_BASE_IMAGE)

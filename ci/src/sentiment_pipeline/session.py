@@ -38,7 +38,7 @@ class AwsSession:
     def __post_init__(self) -> None:
         self.inputs.mode()  # fails before any work, naming the flags to pass
 
-    async def client(self, service: str) -> Any:
+    async def client(self, service: credentials.AwsService) -> Any:
         if self._credentials is None:
             self._credentials = await aws_credentials(self.env, self.inputs)
         return credentials.client(

@@ -30,9 +30,11 @@ class Probe:
         if self.status != 200:
             return False
         try:
-            return json.loads(self.body).get("status") == "healthy"
-        except (ValueError, AttributeError):
+            document: object = json.loads(self.body)
+        except ValueError:
             return False
+        status: object = document.get("status") if isinstance(document, dict) else None
+        return status == "healthy"
 
     def describe(self) -> str:
         shown = self.body if len(self.body) <= 300 else self.body[:300] + "…"

@@ -88,7 +88,7 @@ class StageRunner:
         self._title = title
         self._clock = clock
         self._results: list[StageResult] = []
-        self._facts: dict[str, str] = {}
+        self._facts: dict[str, Fact] = {}
         self._failed: str | None = None
 
     def run[T](self, name: str, action: Callable[[], T]) -> T:

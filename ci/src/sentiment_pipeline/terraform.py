@@ -10,7 +10,7 @@ from typing import Final, Literal
 from .envs import Environment
 
 type Action = Literal["plan", "apply"]
-ACTIONS: Final = ("plan", "apply")
+ACTIONS: Final[tuple[Action, ...]] = ("plan", "apply")
 WORKDIR: Final = "/src/terraform"
 PLAN_FILE: Final = "tfplan"
 PLACEHOLDER_DIGEST: Final = "sha256:" + "0" * 64
@@ -32,10 +32,11 @@ class TerraformOutputs:
 
 
 def check_action(action: str) -> Action:
-    if action not in ACTIONS:
-        msg = f"unknown terraform action {action!r}: expected one of {', '.join(ACTIONS)}"
-        raise ValueError(msg)
-    return action  # type: ignore[return-value]
+    for known in ACTIONS:
+        if action == known:
+            return known
+    msg = f"unknown terraform action {action!r}: expected one of {', '.join(ACTIONS)}"
+    raise ValueError(msg)
 
 
 def backend_settings(env: Environment, account_id: str) -> dict[str, str]:
@@ -108,5 +109,8 @@ def parse_outputs(text: str) -> TerraformOutputs:
         raise TerraformOutputsMissing(msg)
     origins = values.get("cors_origins") or []
     return TerraformOutputs(
-        *(str(values[name]) for name in wanted), cors_origins=tuple(str(o) for o in origins)
+        api_url=str(values["api_url"]),
+        function_name=str(values["function_name"]),
+        ecr_repository_url=str(values["ecr_repository_url"]),
+        cors_origins=tuple(str(o) for o in origins),
     )
