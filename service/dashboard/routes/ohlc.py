@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query
 from dashboard import constants as env
 from dashboard.deps import CurrentSettings, Now
 from dashboard.errors import NotConfiguredError, NotFoundError
-from dashboard.models import Error, Ohlc
+from dashboard.models import Candle, Error, Ohlc
 from dashboard.settings import Settings
 from dashboard.storage import prices
 
@@ -73,7 +73,7 @@ def ohlc(
         raise NotFoundError(f"no price data for {ticker} over {range_}")
     return Ohlc(
         ticker=ticker,
-        candles=candles,
+        candles=[Candle.model_validate(candle) for candle in candles],
         resolution=served,
         resolution_fallback=served != resolution,
         fallback_message=message,

@@ -13,12 +13,14 @@ from dashboard import timeutil
 from dashboard.deps import ItemsTable, Now
 from dashboard.errors import InvalidRequestError
 from dashboard.models import (
+    Article,
     Articles,
     Metrics,
     Sentiment,
     SentimentByTag,
     SentimentCounts,
     TagSentiment,
+    TrendPoint,
     Trends,
 )
 from dashboard.storage import items
@@ -146,7 +148,8 @@ def trends(
     else:
         tag = _tag(tag, "tag")
         found = items.by_tags(table, [tag], since, now)[tag]
-    return Trends(hours=hours, tag=tag, points=items.hourly(found.items), partial=found.partial)
+    points = [TrendPoint.model_validate(point) for point in items.hourly(found.items)]
+    return Trends(hours=hours, tag=tag, points=points, partial=found.partial)
 
 
 @router.get("/articles")
@@ -159,4 +162,4 @@ def articles(
 ) -> Articles:
     """The most recent analysed articles, newest first (reads `limit` items, no more)."""
     found = items.recent(table, now - timedelta(hours=hours), now, limit, sentiment)
-    return Articles(articles=found, count=len(found))
+    return Articles(articles=[Article.model_validate(item) for item in found], count=len(found))
