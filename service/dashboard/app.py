@@ -29,6 +29,17 @@ PROTECTED_RESPONSES: dict[int | str, dict[str, object]] = {
     },
     503: {"model": Error, "description": "A setting or AWS unavailable"},
 }
+# Every operation: what the HTTP server in front of the app (uvicorn locally, API Gateway in
+# AWS) answers, before the app sees the request, when the request is not valid HTTP.
+NOT_HTTP_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: {
+        "description": (
+            "Not a valid HTTP request (e.g. a control character in a header): refused by the "
+            "HTTP server in front of the service, in its own words"
+        ),
+        "content": {"text/plain": {"schema": {"type": "string"}}, "application/json": {}},
+    }
+}
 MAX_VALIDATION_ERRORS = 10
 MAX_ERROR_TEXT = 200
 
@@ -94,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Sentiment dashboard",
         version=__version__,
         description="Sentiment, saved configurations and price candles.",
+        responses=NOT_HTTP_RESPONSES,
     )
     if settings is not None:
         app.dependency_overrides[get_settings] = lambda: settings

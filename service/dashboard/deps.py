@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request, Security
+from fastapi.security import HTTPBearer
+from pydantic.json_schema import SkipJsonSchema
 
 from dashboard import auth, timeutil
 from dashboard.errors import NotConfiguredError
@@ -15,17 +17,35 @@ CurrentSettings = Annotated[Settings, Depends(get_settings)]
 Now = Annotated[datetime, Depends(timeutil.utcnow)]
 
 
+class BearerKey(HTTPBearer):
+    """Declares the bearer scheme in the OpenAPI document and hands over the raw header, so
+    that auth can tell a missing header from a malformed one (HTTPBearer says None to both)."""
+
+    # override: the raw header (str) instead of HTTPAuthorizationCredentials, on purpose.
+    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
+        return request.headers.get("Authorization")
+
+
+bearer_key = BearerKey(
+    scheme_name="ApiKey",
+    description="Your API key: `Authorization: Bearer <key>`. The key names the user.",
+    auto_error=False,
+)
+
+
 def current_user(
     settings: CurrentSettings,
-    authorization: Annotated[str | None, Header()] = None,
+    authorization: Annotated[str | None, Security(bearer_key)],
+    # Optional, never null: SkipJsonSchema keeps `None` (not sent) out of the document. No
+    # pattern: the value is only compared with the key's user, and any other value is a 403.
     x_user_id: Annotated[
-        str | None,
+        str | SkipJsonSchema[None],
         Header(
             alias="X-User-ID",
-            min_length=1,
-            max_length=128,
-            pattern=r"^[A-Za-z0-9._:@-]+$",
-            description="Optional: the API key names the user; if sent, it must be that user.",
+            description=(
+                "Optional, not needed: the API key names the user. If sent, it must be exactly "
+                "that user's id; any other value is refused with 403."
+            ),
         ),
     ] = None,
 ) -> str:

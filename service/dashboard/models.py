@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 from dashboard.storage.dynamo import MAX_PAGES
 from dashboard.storage.items import MAX_ITEMS
 
 MAX_TICKERS = 5
 
-Ticker = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{1,5}$"),
-]
+# Every rule below is one the OpenAPI document states (pattern, length, uniqueItems, strict
+# types), so that a body the document allows is accepted and one it forbids is refused.
+Ticker = Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,5}$")]
 Sentiment = Literal["positive", "neutral", "negative"]
+BLANKS = " \t\r\n"
+
+
+def _trimmed(name: str) -> str:
+    return name.strip(BLANKS)
+
+
+Name = Annotated[
+    str,
+    # "Not all blank", anchored: an unanchored pattern makes generators ignore maxLength.
+    StringConstraints(min_length=1, max_length=50, pattern=f"^[{BLANKS}]*[^{BLANKS}]"),
+    AfterValidator(_trimmed),
+    Field(description="1-50 characters, not all blank; surrounding blanks are dropped."),
+]
 
 
 def _unique(tickers: list[str]) -> list[str]:
@@ -24,13 +38,25 @@ def _unique(tickers: list[str]) -> list[str]:
     return tickers
 
 
-Tickers = Annotated[list[Ticker], Field(max_length=MAX_TICKERS), AfterValidator(_unique)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Tickers = Annotated[
+    list[Ticker],
+    Field(
+        max_length=MAX_TICKERS,
+        json_schema_extra={"uniqueItems": True},
+        description=f"At most {MAX_TICKERS} distinct upper-case symbols of 1-5 letters.",
+    ),
+    AfterValidator(_unique),
+]
 TimeframeDays = Annotated[int, Field(ge=1, le=365)]
 
 
+def _optional_not_null(schema: dict[str, Any]) -> None:
+    """May be left out but never sent as null: no `default: null` in the document."""
+    schema.pop("default", None)
+
+
 class ConfigurationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: Name
     tickers: Tickers = Field(default_factory=list)
@@ -39,12 +65,19 @@ class ConfigurationCreate(BaseModel):
 
 
 class ConfigurationPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """The fields to change: at least one, none null (the route refuses null with a 422)."""
 
-    name: Name | None = None
-    tickers: Tickers | None = None
-    timeframe_days: TimeframeDays | None = None
-    include_extended_hours: bool | None = None
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"minProperties": 1})
+
+    # SkipJsonSchema: None only stands for "not sent", so the document shows no null.
+    name: Name | SkipJsonSchema[None] = Field(None, json_schema_extra=_optional_not_null)
+    tickers: Tickers | SkipJsonSchema[None] = Field(None, json_schema_extra=_optional_not_null)
+    timeframe_days: TimeframeDays | SkipJsonSchema[None] = Field(
+        None, json_schema_extra=_optional_not_null
+    )
+    include_extended_hours: bool | SkipJsonSchema[None] = Field(
+        None, json_schema_extra=_optional_not_null
+    )
 
 
 class Configuration(BaseModel):

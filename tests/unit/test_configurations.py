@@ -8,7 +8,7 @@ from tests.unit.aws_events import failing
 from tests.unit.conftest import USER, issue_key
 
 CONFIGS = "/api/v2/configurations"
-VALID = {"name": "Tech watchlist", "tickers": ["aapl", "MSFT"]}
+VALID = {"name": "Tech watchlist", "tickers": ["AAPL", "MSFT"]}
 
 
 def create(client: TestClient, **overrides) -> dict:
@@ -23,7 +23,7 @@ def stored_items() -> list[dict]:
     return [item for item in items if item["PK"]["S"].startswith("USER#")]
 
 
-def test_create_returns_201_with_defaults_and_normalised_tickers(client: TestClient) -> None:
+def test_create_returns_201_with_defaults(client: TestClient) -> None:
     config = create(client)
 
     assert config["name"] == "Tech watchlist"
@@ -118,13 +118,20 @@ def test_deleting_twice_is_404_and_keeps_the_count(client: TestClient) -> None:
     [
         ({"name": "x" * 51}, "name"),
         ({"name": ""}, "name"),
+        ({"name": " \t\r\n"}, "name"),
         ({"tickers": ["A", "B", "C", "D", "E", "F"]}, "tickers"),
         ({"tickers": ["TOOLONG"]}, "tickers"),
         ({"tickers": ["AB1"]}, "tickers"),
-        ({"tickers": ["AAPL", "aapl"]}, "tickers"),
+        ({"tickers": ["AAPL", "AAPL"]}, "tickers"),
+        ({"tickers": ["aapl"]}, "tickers"),
         ({"timeframe_days": 0}, "timeframe_days"),
         ({"timeframe_days": 366}, "timeframe_days"),
         ({"include_extended_hours": "maybe"}, "include_extended_hours"),
+        # Strict types, as the document says: no "7" for 7, no 1 for true.
+        ({"timeframe_days": "7"}, "timeframe_days"),
+        ({"timeframe_days": 7.5}, "timeframe_days"),
+        ({"include_extended_hours": 1}, "include_extended_hours"),
+        ({"tickers": "AAPL"}, "tickers"),
         ({"surprise": 1}, "surprise"),
     ],
 )
@@ -136,6 +143,10 @@ def test_invalid_configuration_is_422_naming_the_field(
     assert response.status_code == 422
     assert field in response.json()["detail"][0]["loc"]
     assert stored_items() == []
+
+
+def test_a_name_loses_its_surrounding_blanks(client: TestClient) -> None:
+    assert create(client, name=" \t Tech watchlist \n")["name"] == "Tech watchlist"
 
 
 def test_missing_name_is_422(client: TestClient) -> None:

@@ -22,13 +22,39 @@ NOT_FOUND: dict[int | str, dict[str, object]] = {
     404: {"model": Error, "description": "No such configuration for this user"}
 }
 
-ConfigId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The configuration's id.")]
+ConfigId = Annotated[
+    str,
+    Path(
+        pattern=r"^[0-9a-f]{32}$",
+        description="The configuration's id (`config_id` as created).",
+        examples=["0f8fad5bd9cb469fa16570867728950e"],
+    ),
+]
+# OpenAPI links: what a client (and schemathesis' stateful phase) may do with a created id.
+CREATED_LINKS = {
+    name: {"operationId": operation, "parameters": {"config_id": "$response.body#/config_id"}}
+    for name, operation in (
+        ("GetConfiguration", "get_configuration"),
+        ("UpdateConfiguration", "update_configuration"),
+        ("DeleteConfiguration", "delete_configuration"),
+    )
+}
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"model": Error, "description": "Configuration limit reached"}},
+    operation_id="create_configuration",
+    responses={
+        201: {"description": "The configuration as saved", "links": CREATED_LINKS},
+        409: {
+            "model": Error,
+            "description": (
+                f"Configuration limit reached: a user keeps at most {store.MAX_PER_USER}; "
+                "delete one first. A valid body gets this answer while the user has that many."
+            ),
+        },
+    },
 )
 def create_configuration(
     body: ConfigurationCreate, table: UsersTable, user_id: CurrentUser
@@ -37,14 +63,14 @@ def create_configuration(
     return Configuration(**store.create(table, user_id, body.model_dump()))
 
 
-@router.get("")
+@router.get("", operation_id="list_configurations")
 def list_configurations(table: UsersTable, user_id: CurrentUser) -> ConfigurationList:
     """List your saved configurations, oldest first."""
     found = [Configuration(**item) for item in store.list_for(table, user_id)]
     return ConfigurationList(configurations=found, count=len(found), limit=store.MAX_PER_USER)
 
 
-@router.get("/{config_id}", responses=NOT_FOUND)
+@router.get("/{config_id}", operation_id="get_configuration", responses=NOT_FOUND)
 def get_configuration(
     config_id: ConfigId, table: UsersTable, user_id: CurrentUser
 ) -> Configuration:
@@ -52,7 +78,7 @@ def get_configuration(
     return Configuration(**store.get(table, user_id, config_id))
 
 
-@router.patch("/{config_id}", responses=NOT_FOUND)
+@router.patch("/{config_id}", operation_id="update_configuration", responses=NOT_FOUND)
 def update_configuration(
     config_id: ConfigId, body: ConfigurationPatch, table: UsersTable, user_id: CurrentUser
 ) -> Configuration:
@@ -66,7 +92,12 @@ def update_configuration(
     return Configuration(**store.update(table, user_id, config_id, changes))
 
 
-@router.delete("/{config_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+@router.delete(
+    "/{config_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="delete_configuration",
+    responses=NOT_FOUND,
+)
 def delete_configuration(config_id: ConfigId, table: UsersTable, user_id: CurrentUser) -> Response:
     """Delete a saved configuration."""
     store.delete(table, user_id, config_id)

@@ -53,7 +53,14 @@ def _load(
 def ohlc(
     settings: CurrentSettings,
     now: Now,
-    ticker: Annotated[str, Path(pattern=r"^[A-Za-z]{1,5}$", description="1-5 letters.")],
+    ticker: Annotated[
+        str,
+        Path(
+            pattern=r"^[A-Za-z]{1,5}$",
+            description="1-5 letters (case does not matter).",
+            examples=["AAPL"],
+        ),
+    ],
     range_: Annotated[Range, Query(alias="range")] = "1M",
     resolution: Resolution = "D",
 ) -> Ohlc:

@@ -16,7 +16,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 ENDPOINTS = {
     "GET /health": "service health (no auth)",
     "GET /api/v2/metrics?hours=1..168": "sentiment counts over the last hours",
-    "GET /api/v2/sentiment?tags=a,b&start&end": "sentiment per tag in a time window",
+    "GET /api/v2/sentiment?tags=a,b&hours&end": "sentiment per tag over the hours before end",
     "GET /api/v2/trends?hours&tag": "hourly average sentiment",
     "GET /api/v2/articles?limit&sentiment&hours": "most recent analysed articles",
     "GET|POST /api/v2/configurations": "list or create your saved configurations",

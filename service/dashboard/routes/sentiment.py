@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic.json_schema import SkipJsonSchema
 
 from dashboard import timeutil
 from dashboard.deps import ItemsTable, Now
@@ -27,52 +28,32 @@ from dashboard.storage import items
 
 router = APIRouter(prefix="/api/v2", tags=["sentiment"])
 
-TAG = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
+# The rules below are stated in the OpenAPI document as they are enforced (patterns, bounds),
+# so that a request the document allows is answered and one it forbids gets a 422.
+TAG = r"[A-Za-z0-9_-]{1,50}"
 MAX_TAGS = 10
-MAX_WINDOW = timedelta(days=90)
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(9999, 1, 1, tzinfo=UTC)
-"""Far enough from datetime's limits that no offset or default window can overflow."""
-WINDOW_BOUNDS = "Between 1970-01-01T00:00:00Z and 9999-01-01T00:00:00Z; no offset means UTC."
+MAX_WINDOW_HOURS = 90 * 24
+# RFC 3339 with an offset (what format: date-time means), in the years 1970 to 2999: far
+# enough from datetime's limits that no offset or window can overflow. No leap second (:60).
+END = re.compile(
+    r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]"
+    r"([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+END_RULE = "an RFC 3339 date-time with an offset in the years 1970 to 2999"
+ONE_TAG = f"^{TAG}$"
 Hours = Annotated[int, Query(ge=1, le=168, description="How many hours back to look.")]
 
 
-def _tag(value: str, field: str) -> str:
-    if not TAG.match(value):
-        raise InvalidRequestError(
-            f"invalid tag {value!r}: use 1-50 letters, digits, '-' or '_'", ("query", field)
-        )
-    return value.lower()
-
-
-def _tags(raw: str) -> list[str]:
-    tags = list(
-        dict.fromkeys(_tag(part.strip(), "tags") for part in raw.split(",") if part.strip())
-    )
-    if not tags:
-        raise InvalidRequestError(
-            "tags must name at least one tag, e.g. tags=tech,markets", ("query", "tags")
-        )
-    if len(tags) > MAX_TAGS:
-        raise InvalidRequestError(
-            f"at most {MAX_TAGS} tags per request, got {len(tags)}", ("query", "tags")
-        )
-    return tags
-
-
-def _utc(moment: datetime, field: str) -> datetime:
-    """`moment` in UTC (naive means UTC), within EARLIEST..LATEST, else a 422 naming `field`."""
-    out_of_range = InvalidRequestError(
-        f"{field} must be between {timeutil.to_key(EARLIEST)} and {timeutil.to_key(LATEST)}",
-        ("query", field),
-    )
+def _end(raw: str) -> datetime:
+    """`raw` (matching END) as a UTC datetime; a 422 for a date the calendar lacks."""
     try:
-        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    except OverflowError as error:  # an offset pushed it past year 1 or 9999
-        raise out_of_range from error
-    if not EARLIEST <= moment <= LATEST:
-        raise out_of_range
-    return moment
+        if END.fullmatch(raw):
+            return datetime.fromisoformat(raw.upper()).astimezone(UTC)
+    except ValueError:  # 2026-02-30 matches END but is no date
+        pass
+    raise InvalidRequestError(
+        f"end must be {END_RULE}, e.g. 2026-01-31T12:00:00Z", ("query", "end")
+    )
 
 
 @router.get("/metrics")
@@ -97,26 +78,42 @@ def metrics(table: ItemsTable, now: Now, hours: Hours = 24) -> Metrics:
 def sentiment_by_tag(
     table: ItemsTable,
     now: Now,
-    tags: Annotated[str, Query(min_length=1, max_length=600, description="Comma-separated.")],
-    start: Annotated[
-        datetime | None, Query(description=f"Default: end - 24 h. {WINDOW_BOUNDS}")
+    tags: Annotated[
+        str,
+        Query(
+            pattern=f"^{TAG}(,{TAG}){{0,{MAX_TAGS - 1}}}$",
+            description=(
+                f"1 to {MAX_TAGS} comma-separated tags, no spaces; each 1-50 letters, digits, "
+                "'-' or '_' (case does not matter)."
+            ),
+            examples=["tech,markets"],
+        ),
+    ],
+    hours: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=MAX_WINDOW_HOURS,
+            description=f"The window's length in hours, at most {MAX_WINDOW_HOURS} (90 days).",
+        ),
+    ] = 24,
+    end: Annotated[
+        str | SkipJsonSchema[None],
+        Query(
+            description=f"The window's end (default: now): {END_RULE}.",
+            json_schema_extra={"format": "date-time", "pattern": END.pattern},
+            examples=["2026-01-31T12:00:00Z"],
+        ),
     ] = None,
-    end: Annotated[datetime | None, Query(description=f"Default: now. {WINDOW_BOUNDS}")] = None,
 ) -> SentimentByTag:
-    """Sentiment per tag between `start` and `end` (default: the last 24 hours).
+    """Sentiment per tag over the `hours` hours before `end` (default: the last 24 hours).
 
     Reads a bounded number of items, shared evenly between the tags, newest first;
     `partial` says which tags' windows held more.
     """
-    wanted = _tags(tags)
-    end_at = _utc(end, "end") if end else now
-    start_at = _utc(start, "start") if start else end_at - timedelta(hours=24)
-    if start_at >= end_at:
-        raise InvalidRequestError("start must be before end", ("query", "start"))
-    if end_at - start_at > MAX_WINDOW:
-        raise InvalidRequestError(
-            f"the window may span at most {MAX_WINDOW.days} days", ("query", "start")
-        )
+    wanted = list(dict.fromkeys(tag.lower() for tag in tags.split(",")))
+    end_at = _end(end) if end is not None else now
+    start_at = end_at - timedelta(hours=hours)
     per_tag = [
         TagSentiment(
             tag=tag, counts=SentimentCounts(**items.counts(found.items)), partial=found.partial
@@ -136,7 +133,17 @@ def trends(
     table: ItemsTable,
     now: Now,
     hours: Hours = 24,
-    tag: Annotated[str | None, Query(max_length=50, description="One tag.")] = None,
+    tag: Annotated[
+        str | SkipJsonSchema[None],
+        Query(
+            pattern=ONE_TAG,
+            # FastAPI enforces the pattern of an optional parameter but leaves it out of the
+            # document: stated here once more.
+            json_schema_extra={"pattern": ONE_TAG},
+            description="One tag: 1-50 letters, digits, '-' or '_' (case does not matter).",
+            examples=["tech"],
+        ),
+    ] = None,
 ) -> Trends:
     """Hourly average sentiment over the last `hours` hours, optionally for one tag.
 
@@ -146,7 +153,7 @@ def trends(
     if tag is None:
         found = items.analyzed(table, since, now)
     else:
-        tag = _tag(tag, "tag")
+        tag = tag.lower()
         found = items.by_tags(table, [tag], since, now)[tag]
     points = [TrendPoint.model_validate(point) for point in items.hourly(found.items)]
     return Trends(hours=hours, tag=tag, points=points, partial=found.partial)
@@ -157,7 +164,7 @@ def articles(
     table: ItemsTable,
     now: Now,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    sentiment: Sentiment | None = None,
+    sentiment: Annotated[Sentiment | SkipJsonSchema[None], Query()] = None,
     hours: Hours = 168,
 ) -> Articles:
     """The most recent analysed articles, newest first (reads `limit` items, no more)."""
