@@ -8,15 +8,14 @@ ignores nothing keeps every machine on the rules as shipped.
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-HADOLINT = Path(sys.executable).with_name("hadolint")
+from tests.quality.tools import json_findings, run_tool, venv_tool
+
+HADOLINT = venv_tool("hadolint")
 KNOWN = {"service/Dockerfile", "scripts/lambda-base-standin/Dockerfile"}
 UNSAFE_DOCKERFILE = """\
 FROM debian:latest
@@ -35,20 +34,8 @@ def no_ignores(tmp_path: Path) -> Path:
 def lint(
     *args: str, config: Path, cwd: Path, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    command = [str(HADOLINT), f"--config={config}", "--no-color", "--format=json"]
-    return subprocess.run(
-        [*command, "--failure-threshold=style", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def findings(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
-    return json.loads(result.stdout)
+    options = (f"--config={config}", "--no-color", "--format=json", "--failure-threshold=style")
+    return run_tool(str(HADOLINT), *options, *args, cwd=cwd, stdin=stdin)
 
 
 def dockerfiles(repo_root: Path) -> list[str]:
@@ -70,13 +57,13 @@ def test_the_dockerfiles_have_no_findings(repo_root: Path, no_ignores: Path) -> 
     result = lint(*files, config=no_ignores, cwd=repo_root)
 
     assert set(files) >= KNOWN
-    assert findings(result) == [], result.stdout
+    assert json_findings(result) == [], result.stdout
     assert result.returncode == 0, result.stderr
 
 
 def test_the_linter_reports_an_unsafe_dockerfile(tmp_path: Path, no_ignores: Path) -> None:
     result = lint("-", config=no_ignores, cwd=tmp_path, stdin=UNSAFE_DOCKERFILE)
 
-    found = {finding["code"] for finding in findings(result)}
+    found = {finding["code"] for finding in json_findings(result)}
     assert {"DL3007", "DL3008", "DL3003", "SC2086"} <= found
     assert result.returncode != 0

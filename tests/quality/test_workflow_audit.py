@@ -7,14 +7,13 @@ granted without a comment saying why). Offline: no GitHub token is used, so the 
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
-ZIZMOR = Path(sys.executable).with_name("zizmor")
+from tests.quality.tools import json_findings, run_tool, venv_tool
+
+ZIZMOR = venv_tool("zizmor")
 WORKFLOWS = Path(".github") / "workflows"
 TOKENS = ("GH_TOKEN", "GITHUB_TOKEN", "ZIZMOR_GITHUB_TOKEN")
 # A pull_request_target workflow that checks out the PR head and echoes its title into a shell.
@@ -34,20 +33,8 @@ jobs:
 
 def audit(*inputs: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {name: value for name, value in os.environ.items() if name not in TOKENS}
-    return subprocess.run(
-        [str(ZIZMOR), "--offline", "--no-config", "--persona=auditor", "--format=json", *inputs],
-        cwd=cwd,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def findings(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
-    return json.loads(result.stdout)
+    options = ("--offline", "--no-config", "--persona=auditor", "--format=json")
+    return run_tool(str(ZIZMOR), *options, *inputs, cwd=cwd, stdin=stdin, env=env)
 
 
 def workflow_files(repo_root: Path) -> list[str]:
@@ -64,13 +51,13 @@ def test_the_workflows_have_no_findings(repo_root: Path) -> None:
     result = audit(*files, cwd=repo_root)
 
     assert {"ci.yml", "deploy.yml"} <= {Path(name).name for name in files}
-    assert findings(result) == [], result.stdout
+    assert json_findings(result) == [], result.stdout
     assert result.returncode == 0, result.stderr
 
 
 def test_the_audit_reports_an_unsafe_workflow(tmp_path: Path) -> None:
     result = audit("-", cwd=tmp_path, stdin=UNSAFE_WORKFLOW)
 
-    found = {finding["ident"] for finding in findings(result)}
+    found = {finding["ident"] for finding in json_findings(result)}
     assert {"template-injection", "dangerous-triggers", "excessive-permissions"} <= found
     assert result.returncode != 0
