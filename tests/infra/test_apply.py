@@ -97,20 +97,17 @@ def test_ecr_lifecycle_keeps_the_newest_five_when_nothing_is_deployed(
     ]
 
 
-def test_the_evaluator_catches_a_policy_that_would_expire_the_deployed_image() -> None:
-    keep_five_of_any = {
-        "rules": [
-            {
-                "rulePriority": 1,
-                "selection": {
-                    "tagStatus": "any",
-                    "countType": "imageCountMoreThan",
-                    "countNumber": 5,
-                },
-                "action": {"type": "expire"},
-            }
-        ]
+def keep_newest(count: int, *, priority: int, **selection: Any) -> dict[str, Any]:
+    """One lifecycle rule: of the images `selection` matches, expire all but the newest `count`."""
+    return {
+        "rulePriority": priority,
+        "selection": {**selection, "countType": "imageCountMoreThan", "countNumber": count},
+        "action": {"type": "expire"},
     }
+
+
+def test_the_evaluator_catches_a_policy_that_would_expire_the_deployed_image() -> None:
+    keep_five_of_any = {"rules": [keep_newest(5, priority=1, tagStatus="any")]}
     pushed = images(12, deployed_at=0)
 
     assert pushed[0].digest in ecr_lifecycle.expired(keep_five_of_any, pushed)
@@ -119,25 +116,8 @@ def test_the_evaluator_catches_a_policy_that_would_expire_the_deployed_image() -
 def test_the_rule_checker_refuses_any_before_a_tagged_rule() -> None:
     any_first = {
         "rules": [
-            {
-                "rulePriority": 1,
-                "selection": {
-                    "tagStatus": "any",
-                    "countType": "imageCountMoreThan",
-                    "countNumber": 5,
-                },
-                "action": {"type": "expire"},
-            },
-            {
-                "rulePriority": 2,
-                "selection": {
-                    "tagStatus": "tagged",
-                    "tagPrefixList": ["deployed-"],
-                    "countType": "imageCountMoreThan",
-                    "countNumber": 1000,
-                },
-                "action": {"type": "expire"},
-            },
+            keep_newest(5, priority=1, tagStatus="any"),
+            keep_newest(1000, priority=2, tagStatus="tagged", tagPrefixList=["deployed-"]),
         ]
     }
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.rehearsal.environment import LocalEnvironment
+from devtools.rehearsal.environment import REHEARSAL_ACCOUNTS, LocalEnvironment
 from devtools.rehearsal.faulty_proxy import FaultyProxy
 from devtools.rehearsal.promote import DockerPromoteSteps
 from devtools.rehearsal.rehearse import bootstrap_state
@@ -101,7 +101,7 @@ def rolled_back(red_deploy: RedDeploy, make_steps: Callable[..., DockerSteps]) -
 
 
 PROD = envs.get("prod")
-PROD_ACCOUNT = "210987654321"
+PROD_ACCOUNT = REHEARSAL_ACCOUNTS[PROD.name]
 THROTTLED_PUSHES = 3
 
 
