@@ -13,6 +13,10 @@ resource "aws_iam_role" "lambda" {
   name               = "${local.name}-lambda"
   description        = "Runs the sentiment dashboard function (${var.environment})"
   assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  # The most the function may ever do, whatever its inline policy says: `bootstrap` creates it
+  # (ci/src/sentiment_pipeline/boundary.py), and the deploy role may create or change this role
+  # only with it attached (docs/deploy-role.md).
+  permissions_boundary = var.function_permissions_boundary ? local.function_boundary_arn : null
 }
 
 # Exactly the calls the service makes (tests/infra/test_iam.py drives every route against moto,

@@ -102,6 +102,12 @@ variable "extra_environment_variables" {
   }
 }
 
+variable "function_permissions_boundary" {
+  description = "Attach the environment's permissions boundary (created by `dagger call bootstrap`) to the function's role. On for the environments the pipeline bootstraps (preprod, prod); the local one has no bootstrap."
+  type        = bool
+  default     = false
+}
+
 variable "log_retention_days" {
   description = "Retention of the function's and the API's CloudWatch logs, in days."
   type        = number

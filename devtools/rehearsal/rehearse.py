@@ -102,7 +102,8 @@ def steps_for(env: LocalEnvironment, repo_root: Path, base: str | None = None) -
 def bootstrap_state(env: LocalEnvironment) -> str:
     """`dagger call bootstrap`'s work, on the environment's moto account."""
     moto = env.moto
-    report = bootstrap.bootstrap(moto.client("s3"), moto.client("dynamodb"), env.account, env.env)
+    clients = (moto.client("s3"), moto.client("dynamodb"), moto.client("iam"))
+    report = bootstrap.bootstrap(*clients, env.account, env.env)
     return report.render()
 
 

@@ -134,6 +134,7 @@ class DockerSteps:
             bootstrap.require_bootstrapped,
             moto.client("s3"),
             moto.client("dynamodb"),
+            moto.client("iam"),
             env.account,
             env.env,
         )

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from sentiment_pipeline import boundary, envs
 from tests.infra import ecr_lifecycle
-from tests.infra.conftest import Deployment, image_uri
+from tests.infra.conftest import ACCOUNT, ENVIRONMENT, Deployment, image_uri
 from tests.infra.ecr_lifecycle import Image
 from tests.infra.terraform_cli import TerraformError, changed_resources
 from tests.support.moto_server import MotoServer
@@ -256,6 +257,16 @@ def test_role_policy_grants_no_wildcard_actions(deployment: Deployment, aws: Cli
 
     assert not [a for a in actions if "*" in a]
     assert not iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+
+
+def test_the_role_carries_the_boundary_bootstrap_creates(
+    deployment: Deployment, aws: Client
+) -> None:
+    role = deployment.outputs["role_arn"].rsplit("/", 1)[1]
+
+    attached = aws("iam").get_role(RoleName=role)["Role"]["PermissionsBoundary"]
+
+    assert attached["PermissionsBoundaryArn"] == boundary.arn(envs.get(ENVIRONMENT), ACCOUNT)
 
 
 def test_second_plan_shows_no_changes(deployment: Deployment) -> None:

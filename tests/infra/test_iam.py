@@ -18,8 +18,9 @@ from dashboard import aws as service_aws
 from dashboard.app import create_app
 from dashboard.settings import Settings
 from devtools.rehearsal.aws import Moto, seed_demo_data
-from sentiment_pipeline import api_keys
-from tests.infra.conftest import ACCOUNT, REGION, Deployment
+from sentiment_pipeline import api_keys, boundary, envs
+from tests.infra.conftest import ACCOUNT, ENVIRONMENT, REGION, Deployment
+from tests.pipeline import iam_policy
 from tests.support.moto_server import MotoServer
 
 Client = Callable[[str], Any]
@@ -219,3 +220,38 @@ def test_the_function_cannot_write_api_keys(policy: list[dict[str, Any]], aws: C
 
     assert not any(allows(s, forged) for s in policy)
     assert any(allows(s, configuration) for s in policy)
+
+
+@pytest.fixture(scope="module")
+def function_boundary() -> dict[str, Any]:
+    """The boundary `bootstrap` creates for this environment (the role carries it: test_apply)."""
+    return boundary.document(envs.get(ENVIRONMENT), ACCOUNT)
+
+
+def test_the_boundary_allows_every_call_and_every_grant(
+    calls: list[Call], policy: list[dict[str, Any]], function_boundary: dict[str, Any]
+) -> None:
+    granted = {(a, r) for s in policy for a in s["Action"] for r in s["Resource"]}
+    called = {(c.action, c.resource) for c in calls}
+
+    outside = {g for g in granted | called if not iam_policy.allows(function_boundary, *g)}
+
+    assert called
+    assert outside == set()
+
+
+def test_the_boundary_keeps_the_function_to_its_own_environment(
+    function_boundary: dict[str, Any],
+) -> None:
+    other = envs.get("prod" if ENVIRONMENT != "prod" else "preprod")
+    cache = f"arn:aws:s3:::sentiment-dashboard-{ENVIRONMENT}-ticker-cache-{ACCOUNT}"
+    elsewhere = [
+        ("dynamodb:PutItem", table_arn(other.users_table)),
+        ("dynamodb:PutItem", table_arn(envs.LOCK_TABLE)),
+        ("dynamodb:Scan", table_arn(envs.get(ENVIRONMENT).users_table)),
+        ("s3:PutObject", f"{cache}/x"),
+        ("iam:PutRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/sentiment-dashboard-deploy-prod"),
+        ("lambda:UpdateFunctionCode", "*"),
+    ]
+
+    assert [g for g in elsewhere if iam_policy.allows(function_boundary, *g)] == []

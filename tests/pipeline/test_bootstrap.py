@@ -8,32 +8,36 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from sentiment_pipeline import bootstrap, envs
+from sentiment_pipeline import bootstrap, boundary, envs
 from sentiment_pipeline.bootstrap import Account, BootstrapFailed, NotBootstrapped
 
-ACCOUNT = Account("123456789012")
+ACCOUNT_ID = "123456789012"
+ACCOUNT = Account(ACCOUNT_ID)
+BOUNDARY = f"arn:aws:iam::{ACCOUNT_ID}:policy/sentiment-dashboard-preprod-function-boundary"
+type Clients = tuple[Any, Any, Any]  # s3, dynamodb, iam
 BUCKET = "sentiment-dashboard-tfstate-123456789012-us-east-1"
 LOCKS = "sentiment-dashboard-terraform-locks"
 
 
 @pytest.fixture
-def clients(aws_env: None) -> Iterator[tuple[Any, Any]]:
+def clients(aws_env: None) -> Iterator[Clients]:
     with mock_aws():
-        yield boto3.client("s3"), boto3.client("dynamodb")
+        yield boto3.client("s3"), boto3.client("dynamodb"), boto3.client("iam")
 
 
-def run(clients: tuple[Any, Any], env: str = "preprod") -> bootstrap.BootstrapReport:
+def run(clients: Clients, env: str = "preprod") -> bootstrap.BootstrapReport:
     return bootstrap.bootstrap(*clients, ACCOUNT, envs.get(env))
 
 
-def test_an_empty_account_gets_a_safe_bucket_and_a_lock_table(clients: tuple[Any, Any]) -> None:
-    s3, dynamodb = clients
+def test_an_empty_account_gets_a_safe_bucket_and_a_lock_table(clients: Clients) -> None:
+    s3, dynamodb, iam = clients
 
     report = run(clients)
 
-    assert len(report.changed) == 7
+    assert len(report.changed) == 8
     assert report.kept == []
     assert s3.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
     block = s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]
@@ -45,31 +49,35 @@ def test_an_empty_account_gets_a_safe_bucket_and_a_lock_table(clients: tuple[Any
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     table = dynamodb.describe_table(TableName=LOCKS)["Table"]
     assert table["KeySchema"] == [{"AttributeName": "LockID", "KeyType": "HASH"}]
+    assert boundary_document(iam, BOUNDARY) == boundary.document(envs.get("preprod"), ACCOUNT_ID)
 
 
-def test_a_second_run_changes_nothing(clients: tuple[Any, Any]) -> None:
+def test_a_second_run_changes_nothing(clients: Clients) -> None:
     run(clients)
 
     again = run(clients)
 
     assert again.changed == []
-    assert len(again.kept) == 7
+    assert len(again.kept) == 8
     assert "nothing changed" in again.render()
 
 
-def test_prod_in_the_same_account_shares_the_bucket_and_table(clients: tuple[Any, Any]) -> None:
+def test_prod_in_the_same_account_shares_the_bucket_and_table(clients: Clients) -> None:
     run(clients, "preprod")
 
     prod = run(clients, "prod")
 
-    assert prod.changed == []
+    assert prod.changed == [
+        "iam policy sentiment-dashboard-prod-function-boundary created "
+        "(the function role's permissions boundary)"
+    ]
     assert prod.bucket == BUCKET
 
 
 def test_a_bucket_policy_written_by_someone_else_keeps_its_statements(
-    clients: tuple[Any, Any],
+    clients: Clients,
 ) -> None:
-    s3, _ = clients
+    s3, _, _ = clients
     s3.create_bucket(Bucket=BUCKET)
     theirs = {
         "Sid": "AuditorsRead",
@@ -88,8 +96,8 @@ def test_a_bucket_policy_written_by_someone_else_keeps_its_statements(
     assert [s["Sid"] for s in statements] == ["AuditorsRead", "DenyInsecureTransport"]
 
 
-def test_a_lock_table_with_another_key_is_refused_not_changed(clients: tuple[Any, Any]) -> None:
-    _, dynamodb = clients
+def test_a_lock_table_with_another_key_is_refused_not_changed(clients: Clients) -> None:
+    _, dynamodb, _ = clients
     dynamodb.create_table(
         TableName=LOCKS,
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -101,7 +109,7 @@ def test_a_lock_table_with_another_key_is_refused_not_changed(clients: tuple[Any
         run(clients)
 
 
-def test_deploying_before_bootstrap_names_the_command_to_run(clients: tuple[Any, Any]) -> None:
+def test_deploying_before_bootstrap_names_the_command_to_run(clients: Clients) -> None:
     with pytest.raises(NotBootstrapped) as missing:
         bootstrap.require_bootstrapped(*clients, ACCOUNT, envs.get("preprod"))
 
@@ -109,14 +117,75 @@ def test_deploying_before_bootstrap_names_the_command_to_run(clients: tuple[Any,
     assert "`dagger call bootstrap --env preprod`" in str(missing.value)
 
 
-def test_after_bootstrap_the_check_passes(clients: tuple[Any, Any]) -> None:
+def test_after_bootstrap_the_check_passes(clients: Clients) -> None:
     run(clients)
 
     bootstrap.require_bootstrapped(*clients, ACCOUNT, envs.get("preprod"))
 
 
 def test_local_keeps_no_remote_state_so_there_is_nothing_to_bootstrap(
-    clients: tuple[Any, Any],
+    clients: Clients,
 ) -> None:
     with pytest.raises(BootstrapFailed, match="keeps no remote state"):
         run(clients, "local")
+
+
+def boundary_document(iam: Any, arn: str) -> Any:
+    default = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    return iam.get_policy_version(PolicyArn=arn, VersionId=default)["PolicyVersion"]["Document"]
+
+
+def widen_boundary(iam: Any) -> None:
+    """Someone with IAM rights makes preprod's boundary allow everything."""
+    everything = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+    }
+    iam.create_policy_version(
+        PolicyArn=BOUNDARY, PolicyDocument=json.dumps(everything), SetAsDefault=True
+    )
+
+
+def test_a_changed_boundary_is_put_back_by_credentials_that_may(clients: Clients) -> None:
+    _, _, iam = clients
+    run(clients)
+    widen_boundary(iam)
+
+    again = run(clients)
+
+    assert "iam policy sentiment-dashboard-preprod-function-boundary updated" in again.changed[0]
+    assert boundary_document(iam, BOUNDARY) == boundary.document(envs.get("preprod"), ACCOUNT_ID)
+
+
+def test_a_changed_boundary_the_deploy_role_may_not_fix_needs_an_administrator(
+    clients: Clients,
+) -> None:
+    _, _, iam = clients
+    run(clients)
+    widen_boundary(iam)
+
+    def denied(**_: Any) -> None:
+        error = {"Error": {"Code": "AccessDenied", "Message": "not authorized"}}
+        raise ClientError(error, "CreatePolicyVersion")
+
+    iam.meta.events.register("before-call.iam.CreatePolicyVersion", denied)
+
+    with pytest.raises(BootstrapFailed, match="once with administrator credentials") as failed:
+        run(clients)
+
+    assert BOUNDARY in str(failed.value)
+    assert boundary_document(iam, BOUNDARY)["Statement"][0]["Action"] == "*"
+
+
+def test_deploying_without_the_boundary_names_it_and_the_command(clients: Clients) -> None:
+    _, _, iam = clients
+    run(clients)
+    iam.delete_policy(PolicyArn=BOUNDARY)
+
+    with pytest.raises(NotBootstrapped) as missing:
+        bootstrap.require_bootstrapped(*clients, ACCOUNT, envs.get("preprod"))
+
+    assert "no permissions boundary sentiment-dashboard-preprod-function-boundary" in str(
+        missing.value
+    )
+    assert "`dagger call bootstrap --env preprod`" in str(missing.value)

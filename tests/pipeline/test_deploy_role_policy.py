@@ -111,6 +111,10 @@ def _resource(service: str, operation: str, params: dict[str, Any], account: str
     if service == "ecr" and operation != "GetAuthorizationToken":
         name = params.get("repositoryName") or params["repositoryNames"][0]
         return f"arn:aws:ecr:{REGION}:{params.get('registryId', account)}:repository/{name}"
+    if service == "iam" and "PolicyArn" in params:
+        return str(params["PolicyArn"])
+    if service == "iam" and operation == "CreatePolicy":
+        return f"arn:aws:iam::{account}:policy/{params['PolicyName']}"
     if service == "logs":
         return f"arn:aws:logs:{REGION}:{account}:log-group:{params['logGroupName']}:*"
     if service in ("ecr", "sts"):
@@ -137,7 +141,12 @@ class Recorder:
 
     def client(self, service: str) -> Any:
         made = pipeline_client(service, AwsCredentials("testing", "testing"), REGION, None)
+        if service == "iam":  # IAM is per account: prod's boundary lives in prod's account
+            made.meta.events.register("before-sign.iam", self._in_own_account)
         return self.watch(made)
+
+    def _in_own_account(self, request: Any, **_: Any) -> None:
+        request.headers["x-moto-account-id"] = ACCOUNTS[self.env]
 
     def watch(self, client: Any) -> Any:
         client.meta.events.register("before-parameter-build", self._record)
@@ -195,10 +204,11 @@ class Setup:
 
 def bootstrap_and_deploy_checks(role: Recorder, env: envs.Environment) -> Any:
     """bootstrap (on an empty account, then again), the deploy's bootstrap check; the ECR client."""
-    s3, dynamodb, account = role.client("s3"), role.client("dynamodb"), Account(ACCOUNTS[env.name])
+    clients = (role.client("s3"), role.client("dynamodb"), role.client("iam"))
+    account = Account(ACCOUNTS[env.name])
     for _ in range(2):
-        bootstrap.bootstrap(s3, dynamodb, account, env)
-    bootstrap.require_bootstrapped(s3, dynamodb, account, env)
+        bootstrap.bootstrap(*clients, account, env)
+    bootstrap.require_bootstrapped(*clients, account, env)
     registry = role.client("ecr")
     assert not ecr.repository_exists(registry, env.ecr_repository)
     return registry
@@ -315,6 +325,12 @@ def boto3_methods_in_source() -> dict[str, set[str]]:
     return found
 
 
+ADMINISTRATOR_ONLY: Final = {"create_policy_version"}
+"""Calls the pipeline makes only with an administrator's credentials, never the deploy role's:
+bootstrap updating a boundary that differs (the deploy role may not change its own limit; the
+shared-account test checks it cannot, and tests/pipeline/test_bootstrap.py the failure it sees)."""
+
+
 def test_the_recording_covers_every_boto3_call_in_the_pipeline(recorded: Recorded) -> None:
     in_source = boto3_methods_in_source()
 
@@ -322,7 +338,9 @@ def test_the_recording_covers_every_boto3_call_in_the_pipeline(recorded: Recorde
         in_source
     )
     never_run = sorted(name for name, ops in in_source.items() if not ops & recorded.operations)
-    assert never_run == [], "the pipeline calls these, this test never ran them: add them above"
+    assert never_run == sorted(ADMINISTRATOR_ONLY), (
+        "the pipeline calls these, this test never ran them: add them above"
+    )
 
 
 # --- the documents ----------------------------------------------------------------------------
@@ -408,6 +426,8 @@ logs:TagResource logs:TagLogGroup logs:ListTagsForResource logs:ListTagsLogGroup
 API_LOGGING: Final = "logs:CreateLogDelivery logs:GetLogDelivery logs:UpdateLogDelivery \
 logs:DeleteLogDelivery logs:ListLogDeliveries logs:PutResourcePolicy logs:DescribeResourcePolicies"
 """What HTTP API access logging needs of the caller (API Gateway's guide); no resource applies."""
+WITHIN_BOUNDARY: Final = {"iam:PermissionsBoundary": "{boundary}"}
+"""The role's boundary as IAM sees it: the environment's (filled in from `arns`)."""
 TERRAFORM: Final[dict[str, list[tuple[str, str, dict[str, str]]]]] = {
     # resource type: (which resource, the actions the AWS provider 3.39-5.x calls, condition keys)
     "aws_caller_identity": [],  # sts:GetCallerIdentity needs no permission
@@ -463,14 +483,16 @@ TERRAFORM: Final[dict[str, list[tuple[str, str, dict[str, str]]]]] = {
     "aws_iam_role": [
         (
             "role",
-            "iam:CreateRole iam:GetRole iam:TagRole iam:UpdateAssumeRolePolicy "
-            "iam:ListRolePolicies iam:ListAttachedRolePolicies iam:ListInstanceProfilesForRole "
-            "iam:DeleteRole",
+            "iam:GetRole iam:TagRole iam:UpdateAssumeRolePolicy iam:ListRolePolicies "
+            "iam:ListAttachedRolePolicies iam:ListInstanceProfilesForRole iam:DeleteRole",
             {},
-        )
+        ),
+        # Creating the role, or attaching the boundary to one made before it existed.
+        ("role", "iam:CreateRole iam:PutRolePermissionsBoundary", WITHIN_BOUNDARY),
     ],
     "aws_iam_role_policy": [
-        ("role", "iam:PutRolePolicy iam:GetRolePolicy iam:DeleteRolePolicy", {})
+        ("role", "iam:GetRolePolicy", {}),
+        ("role", "iam:PutRolePolicy iam:DeleteRolePolicy", WITHIN_BOUNDARY),
     ],
     "aws_apigatewayv2_api": [
         ("apis", "apigateway:POST", {}),
@@ -520,6 +542,7 @@ def arns(env: str) -> dict[str, str]:
         "repository": f"arn:aws:ecr:{REGION}:{account}:repository/{name}",
         "function": f"arn:aws:lambda:{REGION}:{account}:function:{name}",
         "role": f"arn:aws:iam::{account}:role/{name}-lambda",
+        "boundary": f"arn:aws:iam::{account}:policy/{name}-function-boundary",
         "table": f"arn:aws:dynamodb:{REGION}:{account}:table/{name}-items",
         "users": f"arn:aws:dynamodb:{REGION}:{account}:table/{name}-users",
         "bucket": f"arn:aws:s3:::{name}-ticker-cache-{account}",
@@ -546,7 +569,7 @@ def terraform_needs(env: str) -> list[Need]:
     for specs in TERRAFORM.values():
         for which, actions, keys in specs:
             context = {
-                k: [f"{v}.{REGION}.amazonaws.com" if k == "kms:ViaService" else v]
+                k: [f"{v}.{REGION}.amazonaws.com" if k == "kms:ViaService" else v.format(**named)]
                 for k, v in keys.items()
             }
             needs += [(action, named[which], context) for action in actions.split()]
@@ -672,6 +695,13 @@ def test_in_one_shared_account_each_role_keeps_to_its_own_environment() -> None:
     assert allows(prod, "ecr:BatchGetImage", own["repository"])  # the promotion's pull only
     assert not allows(preprod, "ecr:BatchGetImage", other["repository"])
     assert not allows(preprod, *prods_lock)
+    without_boundary, other_boundary = {}, {"iam:PermissionsBoundary": [other["boundary"]]}
+    for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"):
+        assert not allows(preprod, action, own["role"], without_boundary)
+        assert not allows(preprod, action, own["role"], other_boundary)
+    for action in ("iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:SetDefaultPolicyVersion"):
+        assert not allows(preprod, action, own["boundary"])
+    assert not allows(preprod, "iam:DeleteRolePermissionsBoundary", own["role"])
     for policy in (preprod, prod):
         assert not allows(policy, "iam:PutRolePolicy", deploy_role)
         assert not allows(policy, "iam:AttachRolePolicy", own["role"])

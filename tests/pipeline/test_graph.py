@@ -202,10 +202,9 @@ class Account:
     def client(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1")
 
-    def bootstrap(self) -> bootstrap.BootstrapReport:
-        return bootstrap.bootstrap(
-            self.client("s3"), self.client("dynamodb"), bootstrap.Account("123456789012"), PREPROD()
-        )
+    def bootstrap(self, env: envs.Environment | None = None) -> bootstrap.BootstrapReport:
+        clients = (self.client("s3"), self.client("dynamodb"), self.client("iam"))
+        return bootstrap.bootstrap(*clients, bootstrap.Account("123456789012"), env or PREPROD())
 
     def create_repository(self) -> None:
         self.client("ecr").create_repository(repositoryName="sentiment-dashboard-preprod")
@@ -256,7 +255,7 @@ def test_bootstrap_makes_the_state_bucket_and_lock_table_then_changes_nothing(
     again = asyncio.run(with_keys(keys).bootstrap("preprod"))
 
     bucket = "sentiment-dashboard-tfstate-123456789012-us-east-1"
-    assert first.startswith("bootstrap preprod (account 123456789012, us-east-1): 7 changed")
+    assert first.startswith("bootstrap preprod (account 123456789012, us-east-1): 8 changed")
     assert f"changed  s3 bucket {bucket} created" in first
     assert "changed  dynamodb lock table sentiment-dashboard-terraform-locks created" in first
     assert again.startswith("bootstrap preprod (account 123456789012, us-east-1): nothing changed")
@@ -705,6 +704,7 @@ def promotion(
         dataclasses.replace(envs.get("prod"), aws_endpoint_url=account.endpoint),
     )
     account.bootstrap()
+    account.bootstrap(envs.get("prod"))
     ecr_client = account.client("ecr")
     for repository in ("sentiment-dashboard-preprod", "sentiment-dashboard-prod"):
         ecr_client.create_repository(repositoryName=repository)

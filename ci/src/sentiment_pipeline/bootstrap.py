@@ -1,12 +1,14 @@
-"""What Terraform's state needs before the first deploy of an account: a bucket and a lock table.
+"""What an account needs before an environment's first deploy: Terraform's state bucket and lock
+table, and the permissions boundary of the function's role.
 
     dagger call bootstrap --env preprod
 
 The S3 state bucket (versioned, encrypted, public access blocked, ACLs off, TLS-only policy) and
 the DynamoDB lock table, named from the account and region (envs.state_bucket), as `cdk bootstrap`
-names its own. Every setting is read first and changed only when it differs, so a re-run changes
-nothing and says so; a bucket policy someone else wrote keeps its statements. Plain boto3: the
-Dagger function and the rehearsal (devtools/rehearsal) both call `bootstrap`.
+names its own; the environment's boundary policy (boundary.py). Every setting is read first and
+changed only when it differs, so a re-run changes nothing and says so; a bucket policy someone
+else wrote keeps its statements. Plain boto3: the Dagger function and the rehearsal
+(devtools/rehearsal) both call `bootstrap`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from . import boundary
 from .envs import Environment
 
 TLS_ONLY_SID: Final = "DenyInsecureTransport"
@@ -75,8 +78,11 @@ class BootstrapReport:
         return "\n".join(lines)
 
 
-def bootstrap(s3: Any, dynamodb: Any, account: Account, env: Environment) -> BootstrapReport:
-    """Make (or check) the state bucket and lock table of `env`'s backend in `account`."""
+def bootstrap(
+    s3: Any, dynamodb: Any, iam: Any, account: Account, env: Environment
+) -> BootstrapReport:
+    """Make (or check) the state bucket and lock table of `env`'s backend in `account`, and the
+    boundary of `env`'s function role."""
     if env.backend is None:
         raise BootstrapFailed(f"environment {env.name!r} keeps no remote state: nothing to make")
     bucket, table = env.backend.bucket(account.account_id), env.backend.dynamodb_table
@@ -89,6 +95,7 @@ def bootstrap(s3: Any, dynamodb: Any, account: Account, env: Environment) -> Boo
         lambda: _encryption(s3, bucket),
         lambda: _tls_only_policy(s3, bucket, account.partition),
         lambda: _lock_table(dynamodb, table),
+        lambda: _function_boundary(iam, env, account),
     ]
     for step in steps:
         report.record(*step())
@@ -221,12 +228,22 @@ def _lock_table(dynamodb: Any, table: str) -> tuple[bool, str]:
     return True, f"dynamodb lock table {table} created"
 
 
+def _function_boundary(iam: Any, env: Environment, account: Account) -> tuple[bool, str]:
+    try:
+        return boundary.ensure(iam, env, account.account_id, account.partition)
+    except boundary.BoundaryDiffers as differs:
+        raise BootstrapFailed(str(differs)) from differs
+
+
 class NotBootstrapped(BootstrapFailed):
     """The environment's state bucket or lock table is missing: run bootstrap first."""
 
 
-def require_bootstrapped(s3: Any, dynamodb: Any, account: Account, env: Environment) -> None:
-    """Fail before any deploy work when Terraform's state has nowhere to live yet."""
+def require_bootstrapped(
+    s3: Any, dynamodb: Any, iam: Any, account: Account, env: Environment
+) -> None:
+    """Fail before any deploy work when Terraform's state has nowhere to live yet, or the
+    function's role has no boundary to be created with."""
     if env.backend is None:
         return
     bucket, table = env.backend.bucket(account.account_id), env.backend.dynamodb_table
@@ -241,9 +258,12 @@ def require_bootstrapped(s3: Any, dynamodb: Any, account: Account, env: Environm
         dynamodb.describe_table(TableName=table)
     except dynamodb.exceptions.ResourceNotFoundException:
         missing.append(f"lock table {table}")
+    if not boundary.exists(iam, env, account.account_id, account.partition):
+        missing.append(f"permissions boundary {boundary.name(env)}")
     if missing:
         msg = (
-            f"account {account.account_id} has no {' and no '.join(missing)} for Terraform's "
-            f"state: run `dagger call bootstrap --env {env.name}` once, then deploy again"
+            f"account {account.account_id} has no {' and no '.join(missing)} for the "
+            f"{env.name} deploy: run `dagger call bootstrap --env {env.name}` once, "
+            "then deploy again"
         )
         raise NotBootstrapped(msg)

@@ -49,9 +49,9 @@ class EngineSteps(graph.ImageSteps):
 
     async def ensure_repository(self) -> bool:
         s3, dynamodb = await self.aws.client("s3"), await self.aws.client("dynamodb")
-        account = await self.aws.account()
+        iam, account = await self.aws.client("iam"), await self.aws.account()
         await asyncio.to_thread(
-            state_bootstrap.require_bootstrapped, s3, dynamodb, account, self.env
+            state_bootstrap.require_bootstrapped, s3, dynamodb, iam, account, self.env
         )
         if await asyncio.to_thread(
             ecr.repository_exists, await self.aws.client("ecr"), self.env.ecr_repository

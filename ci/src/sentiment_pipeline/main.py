@@ -69,12 +69,13 @@ class SentimentPipeline:
 
     @function(cache="never")  # type: ignore[call-overload, untyped-decorator]  # dagger-io 0.21.11: function()'s overloads lack the cache= it takes
     async def bootstrap(self, env: Env) -> str:
-        """Make the Terraform state bucket and lock table of an account (re-runs change nothing)."""
+        """Make the state bucket, lock table and function boundary a deploy needs (idempotent)."""
         aws = AwsSession(envs.deployable(env, "bootstrap"), self._aws())
         report = await asyncio.to_thread(
             state_bootstrap.bootstrap,
             await aws.client("s3"),
             await aws.client("dynamodb"),
+            await aws.client("iam"),
             await aws.account(),
             aws.env,
         )

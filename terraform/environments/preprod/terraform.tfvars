@@ -15,3 +15,7 @@ cors_origins = ["https://e2e.sentiment-dashboard.invalid"]
 # prod's deploy role, when prod is another AWS account, so that `promote` (run by prod's job with
 # prod's role only) can pull preprod's images; empty when both live in one account.
 ecr_pull_principals = []
+
+# The function's role carries the boundary `dagger call bootstrap` creates: the deploy role may
+# create or change that role only with it (docs/deploy-role.md).
+function_permissions_boundary = true

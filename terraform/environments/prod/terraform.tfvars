@@ -9,3 +9,7 @@ log_retention_days             = 90
 
 # The dashboard page is served by the API itself (same origin): list other web origins here.
 cors_origins = []
+
+# The function's role carries the boundary `dagger call bootstrap` creates: the deploy role may
+# create or change that role only with it (docs/deploy-role.md).
+function_permissions_boundary = true

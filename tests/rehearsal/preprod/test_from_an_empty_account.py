@@ -15,7 +15,7 @@ import pytest
 from devtools.rehearsal.environment import LocalEnvironment
 from devtools.rehearsal.rehearse import bootstrap_state
 from devtools.rehearsal.steps import ROLLBACK_HINT, DockerSteps
-from sentiment_pipeline import api_keys, bootstrap, ecr, envs
+from sentiment_pipeline import api_keys, bootstrap, boundary, ecr, envs
 from sentiment_pipeline import deploy as chain
 from sentiment_pipeline.stages import Summary
 from tests.rehearsal.conftest import Deployed, ecr_digests, run_e2e_suite
@@ -58,9 +58,10 @@ def test_bootstrap_makes_the_state_bucket_and_lock_table_and_a_rerun_changes_not
 ) -> None:
     first, again = bootstrapped
 
-    assert "7 changed" in first.splitlines()[0]
+    assert "8 changed" in first.splitlines()[0]
     assert f"s3 bucket {STATE_BUCKET} created" in first
     assert "dynamodb lock table sentiment-dashboard-terraform-locks created" in first
+    assert f"iam policy {boundary.name(PREPROD)} created" in first
     assert again.splitlines()[0].endswith("nothing changed")
     s3 = preprod.moto.client("s3")
     assert s3.get_bucket_versioning(Bucket=STATE_BUCKET)["Status"] == "Enabled"
@@ -103,6 +104,19 @@ def test_the_function_runs_the_committed_preprod_settings(
     assert config.variables["CORS_ORIGINS"] == "https://e2e.sentiment-dashboard.invalid"
     assert config.variables["USERS_TABLE"] == PREPROD.users_table
     assert not {"API_KEY", "DASHBOARD_API_KEY_SECRET_ARN"} & set(config.variables)
+
+
+def test_the_functions_role_carries_the_boundary_bootstrap_made(
+    deployed: Deployed, preprod: LocalEnvironment
+) -> None:
+    iam = preprod.moto.client("iam")
+    function = preprod.moto.client("lambda").get_function(FunctionName=PREPROD.function_name)
+    role = function["Configuration"]["Role"].rsplit("/", 1)[1]
+
+    attached = iam.get_role(RoleName=role)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"]
+
+    assert attached == boundary.arn(PREPROD, ACCOUNT)
+    iam.get_policy(PolicyArn=attached)  # the policy itself exists: bootstrap made it
 
 
 def test_the_whole_e2e_suite_passes_with_the_key_and_the_origin(
