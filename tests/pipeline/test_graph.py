@@ -567,6 +567,7 @@ def registered_objects(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, A
             functions[calls(fn, "function")[0]["name"]] = {
                 "doc": calls(fn, "withDescription")[0]["description"],
                 "args": {a["name"]: a for a in calls(fn, "withArg")},
+                "cache": [c["policy"] for c in calls(fn, "withCachePolicy")],
             }
         constructors = [calls(c["function"], "withArg") for c in calls(type_def, "withConstructor")]
         objects[name] = {
@@ -602,6 +603,26 @@ def test_registration_lists_every_function_with_a_one_line_description(
         assert len(function["doc"]) <= 100, name
     assert functions["build"]["args"]["source"]["defaultPath"] == "/"
     assert functions["build"]["args"]["source"]["ignore"] == graph.SOURCE_IGNORE
+
+
+def test_every_function_that_acts_on_the_world_is_never_cached(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    objects = registered_objects(monkeypatch)
+    functions = objects["SentimentPipeline"]["functions"]
+    pure = {
+        "build",
+        "test",
+        "api_key",
+    }  # a build, a test run, an object: the same inputs, same result
+
+    never = {
+        name
+        for name, function in {**functions, **objects["ApiKeys"]["functions"]}.items()
+        if function["cache"] == [dagger.FunctionCachePolicy.Never.value]
+    }
+
+    assert never == (set(functions) - pure) | {"issue", "list", "revoke"}
     assert functions["deploy"]["args"]["git"]["defaultPath"] == "/"
     assert set(functions["deploy"]["args"]) >= {"env", "git_sha", "e2e_api_key"}
 

@@ -9,10 +9,11 @@ import asyncio
 from typing import Annotated, Any
 
 import dagger
-from dagger import Doc, function, object_type
+from dagger import Doc, object_type
 
 from . import api_keys, envs, graph
 from .session import AwsSession
+from .uncached import uncached
 
 User = Annotated[str, Doc("The user id, e.g. alice@example.com")]
 
@@ -28,19 +29,19 @@ class ApiKeys:
     web_identity_token: dagger.Secret | None = None
     role_arn: str = ""
 
-    @function(cache="never")  # type: ignore[call-overload, untyped-decorator]  # dagger-io 0.21.11: function()'s overloads lack the cache= it takes
+    @uncached()
     async def issue(self, user: User) -> str:
         """Issue a new API key for a user and print it (once: only its hash is kept)."""
         issued = await self._call(api_keys.issue, api_keys.check_user(user))
         return f"{issued.key}\n(key id {issued.record.key_id} for {user}; shown only this once)"
 
-    @function(name="list", cache="never")  # type: ignore[call-overload, untyped-decorator]  # dagger-io 0.21.11: function()'s overloads lack the cache= it takes
+    @uncached(name="list")
     async def list_(self, user: Annotated[str, Doc("Only this user's keys")] = "") -> str:
         """List the issued keys (ids, users, dates; never the keys)."""
         found = await self._call(api_keys.list_keys, user or None)
         return "\n".join(record.describe() for record in found) or "no keys issued"
 
-    @function(cache="never")  # type: ignore[call-overload, untyped-decorator]  # dagger-io 0.21.11: function()'s overloads lack the cache= it takes
+    @uncached()
     async def revoke(
         self,
         key_id: Annotated[str, Doc("The key to revoke (its id from list)")] = "",

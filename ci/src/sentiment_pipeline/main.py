@@ -17,6 +17,7 @@ from .engine import EnginePromoteSteps, EngineSteps, run_smoke, run_terraform
 from .keys import ApiKeys
 from .session import AwsSession
 from .stages import Summary
+from .uncached import uncached
 
 Source = Annotated[
     dagger.Directory,
@@ -67,7 +68,7 @@ class SentimentPipeline:
         """Run the unit tests inside the built image and return their output."""
         return await graph.unit_tests(source, base_image).stdout()
 
-    @function(cache="never")  # type: ignore[call-overload, untyped-decorator]  # dagger-io 0.21.11: function()'s overloads lack the cache= it takes
+    @uncached()
     async def bootstrap(self, env: Env) -> str:
         """Make the state bucket, lock table and function boundary a deploy needs (idempotent)."""
         aws = AwsSession(envs.deployable(env, "bootstrap"), self._aws())
@@ -81,7 +82,7 @@ class SentimentPipeline:
         )
         return report.render()
 
-    @function(cache="never")  # type: ignore[call-overload, untyped-decorator]  # dagger-io 0.21.11: function()'s overloads lack the cache= it takes
+    @uncached()
     async def publish(
         self,
         source: Source,
@@ -97,7 +98,7 @@ class SentimentPipeline:
         await steps.resolve_base()
         return await steps.publish()
 
-    @function(cache="never")  # type: ignore[call-overload, untyped-decorator]  # dagger-io 0.21.11: function()'s overloads lack the cache= it takes
+    @uncached()
     async def terraform(
         self,
         source: Source,
@@ -110,7 +111,7 @@ class SentimentPipeline:
         outputs = await run_terraform(source, aws, image_ref, terraform.check_action(action))
         return json.dumps(dataclasses.asdict(outputs), indent=2)
 
-    @function(cache="never")  # type: ignore[call-overload, untyped-decorator]  # dagger-io 0.21.11: function()'s overloads lack the cache= it takes
+    @uncached()
     async def smoke(
         self,
         url: Annotated[str, Doc("Base URL of the deployed API (terraform output api_url)")],
@@ -122,7 +123,7 @@ class SentimentPipeline:
         settings = envs.deployable(env, "smoke") if env else None
         return await run_smoke(url, settings, self._aws())
 
-    @function(cache="never")  # type: ignore[call-overload, untyped-decorator]  # dagger-io 0.21.11: function()'s overloads lack the cache= it takes
+    @uncached()
     async def deploy(
         self,
         source: Source,
@@ -147,7 +148,7 @@ class SentimentPipeline:
         )
         return shown(summary, "")
 
-    @function(cache="never")  # type: ignore[call-overload, untyped-decorator]  # dagger-io 0.21.11: function()'s overloads lack the cache= it takes
+    @uncached()
     async def rollback(
         self,
         source: Source,
@@ -166,7 +167,7 @@ class SentimentPipeline:
         summary = await chain.rollback(f"rollback {settings.name}", steps)
         return shown(summary, "")
 
-    @function(cache="never")  # type: ignore[call-overload, untyped-decorator]  # dagger-io 0.21.11: function()'s overloads lack the cache= it takes
+    @uncached()
     async def promote(
         self,
         source: Source,
@@ -213,7 +214,7 @@ class SentimentPipeline:
             role_arn=self.role_arn,
         )
 
-    @function(cache="never")  # type: ignore[call-overload, untyped-decorator]  # dagger-io 0.21.11: function()'s overloads lack the cache= it takes
+    @uncached()
     async def local_dashboard(self, source: Source) -> dagger.Service:
         """The local deploy's dashboard on port 8000: local-dashboard up --ports 8000:8000."""
         steps = local.LocalSteps(source, None, envs.get(envs.LOCAL), graph.DEFAULT_BASE_IMAGE)
