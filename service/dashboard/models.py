@@ -50,9 +50,14 @@ Tickers = Annotated[
 TimeframeDays = Annotated[int, Field(ge=1, le=365)]
 
 
-def _optional_not_null(schema: dict[str, Any]) -> None:
-    """May be left out but never sent as null: no `default: null` in the document."""
+def _no_default(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
+
+
+def _not_sent() -> Any:
+    """A field that may be left out but never sent as null: `None` stands for "not sent", and
+    the document shows neither null nor `default: null`."""
+    return Field(None, json_schema_extra=_no_default)
 
 
 class ConfigurationCreate(BaseModel):
@@ -69,15 +74,10 @@ class ConfigurationPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"minProperties": 1})
 
-    # SkipJsonSchema: None only stands for "not sent", so the document shows no null.
-    name: Name | SkipJsonSchema[None] = Field(None, json_schema_extra=_optional_not_null)
-    tickers: Tickers | SkipJsonSchema[None] = Field(None, json_schema_extra=_optional_not_null)
-    timeframe_days: TimeframeDays | SkipJsonSchema[None] = Field(
-        None, json_schema_extra=_optional_not_null
-    )
-    include_extended_hours: bool | SkipJsonSchema[None] = Field(
-        None, json_schema_extra=_optional_not_null
-    )
+    name: Name | SkipJsonSchema[None] = _not_sent()
+    tickers: Tickers | SkipJsonSchema[None] = _not_sent()
+    timeframe_days: TimeframeDays | SkipJsonSchema[None] = _not_sent()
+    include_extended_hours: bool | SkipJsonSchema[None] = _not_sent()
 
 
 class Configuration(BaseModel):

@@ -98,7 +98,11 @@ def ensure(iam: Any, env: Environment, account_id: str, partition: str = "aws") 
 
 
 def exists(iam: Any, env: Environment, account_id: str, partition: str = "aws") -> bool:
-    return _default_document(iam, arn(env, account_id, partition)) is not None
+    try:
+        iam.get_policy(PolicyArn=arn(env, account_id, partition))
+    except iam.exceptions.NoSuchEntityException:
+        return False
+    return True
 
 
 def _default_document(iam: Any, policy_arn: str) -> dict[str, Any] | None:
