@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from dashboard.aws_services import SERVICES
 from dashboard.errors import (
     DashboardError,
     NotFoundError,
@@ -71,6 +72,11 @@ def _create(service: str) -> Any:
     # botocore, not boto3: boto3 adds nothing to a low-level client and imports s3transfer.
     # One session for every client, so botocore loads its shared data files once.
     global _session  # noqa: PLW0603 - one session per process is the point
+    if service not in SERVICES:
+        raise LookupError(
+            f"no AWS client for {service!r}: the image keeps botocore's data only for "
+            f"{', '.join(SERVICES)}; list it in dashboard/aws_services.py"
+        )
     from botocore.config import Config
     from botocore.session import Session
 

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dashboard import aws
+from dashboard.aws_services import SERVICES
 from dashboard.errors import StorageUnavailableError
 from dashboard.settings import Settings
 from tests.unit.aws_events import failing
@@ -18,7 +19,6 @@ from tests.unit.conftest import API_KEY, make_client
 
 FUNCTION_TIMEOUT_S = 29.0
 """The function's timeout in every environment (terraform's `timeout`); API Gateway's is 30 s."""
-SERVICES = ("dynamodb", "s3", "secretsmanager")
 ARN_MESSAGE = (
     "User: arn:aws:sts::123456789012:assumed-role/dashboard-role/dashboard is not authorized "
     "to perform: dynamodb:Query on resource: arn:aws:dynamodb:us-east-1:123456789012:table/items"
@@ -71,6 +71,11 @@ def test_every_client_bounds_one_call_well_inside_the_function_timeout(service: 
 
     assert worst_case_call_s(client) <= aws.CALL_BUDGET_S
     assert aws.CALL_BUDGET_S <= aws.REQUEST_BUDGET_S < FUNCTION_TIMEOUT_S - 5
+
+
+def test_a_client_for_a_service_the_image_has_no_data_for_is_refused_by_name() -> None:
+    with pytest.raises(LookupError, match=r"'sqs'.*dashboard/aws_services\.py"):
+        aws.client("sqs")
 
 
 def test_health_against_an_endpoint_that_never_answers_is_503_within_one_call_budget(

@@ -1,0 +1,9 @@
+"""The AWS services the function calls: the image keeps botocore's data for these alone.
+
+service/trim_botocore_data.py reads this module while the image's dependency layer is built,
+before the rest of the code is copied, so it holds nothing else. dashboard.aws refuses a client
+for any other service, so code that starts calling a new one fails its tests until it is listed
+here (on the host too, where botocore's data is complete).
+"""
+
+SERVICES = ("dynamodb", "s3")

@@ -1,0 +1,67 @@
+"""Image build step: keep botocore's data for the function's AWS services only.
+
+    python3 trim_botocore_data.py <task root>/botocore/data
+
+botocore ships the models of every AWS service (26 MB). Making a client lists every service
+directory of its data path (two listings of some 420 directories) and parses `endpoints.json`
+(1.3 MB: every service in every partition); that is about two thirds of the cold start's
+DynamoDB client. This removes the directories of the services not in
+dashboard.aws_services.SERVICES and their entries in `endpoints.json` (found by each kept model's
+`endpointPrefix`); everything else, the kept services' models and the shared files included,
+stays as botocore shipped it. Run by service/Dockerfile in the same layer as `pip install`, so
+the image never holds the full data.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from dashboard.aws_services import SERVICES
+
+
+def endpoint_prefixes(service_dir: Path) -> set[str]:
+    """The `endpointPrefix` of every API version's model of one service."""
+    prefixes = set()
+    for model in service_dir.glob("*/service-2.json*"):
+        raw = model.read_bytes()
+        document = json.loads(gzip.decompress(raw) if model.suffix == ".gz" else raw)
+        prefixes.add(document["metadata"]["endpointPrefix"])
+    return prefixes
+
+
+def trim(data: Path, keep: Iterable[str]) -> list[str]:
+    """Remove every service of `data` not in `keep`; the removed services' names, sorted."""
+    keep = set(keep)
+    missing = sorted(name for name in keep if not (data / name).is_dir())
+    if missing:
+        raise SystemExit(f"trim_botocore_data: botocore has no data for {missing} in {data}")
+    prefixes = set().union(*(endpoint_prefixes(data / name) for name in keep))
+    removed = sorted(
+        entry.name for entry in data.iterdir() if entry.is_dir() and entry.name not in keep
+    )
+    for name in removed:
+        shutil.rmtree(data / name)
+    endpoints_file = data / "endpoints.json"
+    endpoints = json.loads(endpoints_file.read_bytes())
+    for partition in endpoints["partitions"]:
+        services = partition["services"]
+        partition["services"] = {name: services[name] for name in services if name in prefixes}
+    endpoints_file.write_text(json.dumps(endpoints, separators=(",", ":")))
+    return removed
+
+
+def main(arguments: list[str]) -> None:
+    if len(arguments) != 1:
+        raise SystemExit("usage: python3 trim_botocore_data.py <botocore data directory>")
+    (data,) = arguments
+    removed = trim(Path(data), SERVICES)
+    print(f"botocore data: kept {', '.join(SERVICES)}; removed {len(removed)} other services")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

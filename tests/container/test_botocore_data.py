@@ -1,0 +1,134 @@
+"""The image keeps botocore's data for the function's AWS services only (trim_botocore_data.py).
+
+The trim itself is tested on a copy of the locked botocore's own data (no Docker); the built image
+is then checked to hold exactly what the trim keeps, and to make every listed client from it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import botocore
+import pytest
+from botocore.exceptions import UnknownServiceError
+from botocore.loaders import Loader
+from botocore.session import Session
+
+import trim_botocore_data
+from dashboard.aws_services import SERVICES
+from tests.container.conftest import BuiltImage
+from tests.support import docker
+
+BOTOCORE_DATA = Path(botocore.__file__).parent / "data"
+SHARED_FILES = {
+    "_retry.json",
+    "endpoints.json",
+    "partitions.json",
+    "sdk-default-configuration.json",
+}
+# Besides the function's services: CloudWatch, whose endpoint prefix ("monitoring") is not its
+# name, and one more the trim must remove.
+SAMPLE_SERVICES = (*SERVICES, "cloudwatch", "sqs")
+
+
+def data_copy(into: Path, services: Iterable[str] = SAMPLE_SERVICES) -> Path:
+    """A botocore data directory with the shared files and `services`, copied from the lock's."""
+    data = into / "data"
+    data.mkdir()
+    for name in SHARED_FILES:
+        shutil.copy(BOTOCORE_DATA / name, data)
+    for name in services:
+        shutil.copytree(BOTOCORE_DATA / name, data / name)
+    return data
+
+
+def session_on(data: Path) -> Session:
+    session = Session()
+    loader = Loader(extra_search_paths=[str(data)], include_default_search_paths=False)
+    session.register_component("data_loader", loader)
+    return session
+
+
+def endpoint_of(session: Session, service: str) -> str:
+    client = session.create_client(
+        service, region_name="eu-west-1", aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    return str(client.meta.endpoint_url)
+
+
+def endpoints_services(data: Path) -> list[dict[str, object]]:
+    document = json.loads((data / "endpoints.json").read_text())
+    return [partition["services"] for partition in document["partitions"]]
+
+
+def test_trim_keeps_the_listed_services_and_their_endpoints_as_botocore_ships_them(
+    tmp_path: Path,
+) -> None:
+    data = data_copy(tmp_path)
+    before = endpoints_services(data)
+    untrimmed = {service: endpoint_of(session_on(data), service) for service in SAMPLE_SERVICES}
+
+    removed = trim_botocore_data.trim(data, ("dynamodb", "s3", "cloudwatch"))
+
+    assert removed == ["sqs"]
+    assert {entry.name for entry in data.iterdir()} == {
+        *SHARED_FILES,
+        "dynamodb",
+        "s3",
+        "cloudwatch",
+    }
+    for original, trimmed in zip(before, endpoints_services(data), strict=True):
+        kept = {"dynamodb", "s3", "monitoring"} & original.keys()
+        assert trimmed == {name: original[name] for name in kept}
+    session = session_on(data)
+    for service in ("dynamodb", "s3", "cloudwatch"):
+        assert endpoint_of(session, service) == untrimmed[service]
+    with pytest.raises(UnknownServiceError):
+        session.create_client("sqs", region_name="eu-west-1")
+
+
+def test_trim_refuses_a_service_botocore_has_no_data_for_and_removes_nothing(
+    tmp_path: Path,
+) -> None:
+    data = data_copy(tmp_path)
+    endpoints = (data / "endpoints.json").read_bytes()
+
+    with pytest.raises(SystemExit, match=r"no data for \['dynamo'\]"):
+        trim_botocore_data.trim(data, ("dynamo", "s3"))
+
+    assert {entry.name for entry in data.iterdir()} == {*SHARED_FILES, *SAMPLE_SERVICES}
+    assert (data / "endpoints.json").read_bytes() == endpoints
+
+
+@pytest.mark.docker
+def test_the_image_holds_botocore_data_for_the_listed_services_alone_and_makes_their_clients(
+    runtime_image: BuiltImage,
+) -> None:
+    script = (
+        "import json, os, botocore, botocore.session\n"
+        "data = os.path.join(os.path.dirname(botocore.__file__), 'data')\n"
+        "session = botocore.session.Session()\n"
+        "endpoints = {service: session.create_client(service, region_name='eu-west-1',"
+        " aws_access_key_id='a', aws_secret_access_key='b').meta.endpoint_url"
+        f" for service in {SERVICES!r}}}\n"
+        "print(json.dumps({'entries': sorted(os.listdir(data)), 'endpoints': endpoints}))\n"
+    )
+    result = docker.docker(
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--entrypoint",
+        "python3",
+        runtime_image.tag,
+        "-c",
+        script,
+    )
+    inside = json.loads(result.stdout)
+
+    assert set(inside["entries"]) == {*SHARED_FILES, *SERVICES}
+    host = Session()
+    assert inside["endpoints"] == {service: endpoint_of(host, service) for service in SERVICES}
