@@ -17,6 +17,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,8 +49,9 @@ _dynamodb = boto3.client("dynamodb")
 from handler import lambda_handler  # noqa: E402,F401  the same app on top
 """
 # The service ships botocore alone; the naive handler needs boto3 (and s3transfer) on top, installed
-# from the test lock's hashed pins (the same versions the tests use).
-NAIVE_EXTRAS = ("boto3", "s3transfer")
+# from the test lock's hashed pins (the same versions the tests use), and botocore as its wheel
+# installs it (the service's image keeps the data of two services only).
+NAIVE_EXTRAS = ("boto3", "s3transfer", "botocore")
 NAIVE_DOCKERFILE = """\
 ARG IMAGE
 FROM ${IMAGE}
@@ -57,14 +59,19 @@ RUN --mount=type=bind,source=naive-requirements.txt,target=/tmp/naive-requiremen
     --mount=type=secret,id=pip_ca \\
     if [ -f /run/secrets/pip_ca ]; then export PIP_CERT=/run/secrets/pip_ca; fi \\
     && PIP_DISABLE_PIP_VERSION_CHECK=1 pip install --require-hashes --no-deps --no-cache-dir \\
-        --only-binary=:all: --target "${LAMBDA_TASK_ROOT}" -r /tmp/naive-requirements.txt
+        --only-binary=:all: --upgrade --target "${LAMBDA_TASK_ROOT}" -r /tmp/naive-requirements.txt
 COPY naive_handler.py ${LAMBDA_TASK_ROOT}/
 CMD ["naive_handler.lambda_handler"]
 """
+# The floors of bench/bench_service.py, mounted into the service's image (so on the same trimmed
+# botocore): the least a FastAPI + Mangum + botocore handler does, and botocore with no web
+# framework.
+FLOORS = {"floor": "floor_handler", "botocore_only": "botocore_only_handler"}
+TASK_ROOT = "/var/task"
 
 
 def naive_requirements() -> str:
-    """The boto3 and s3transfer entries (with hashes) of the unit tests' lock."""
+    """The NAIVE_EXTRAS entries (with hashes) of the unit tests' lock."""
     lock = (REPO_ROOT / "tests" / "unit" / "requirements.txt").read_text()
     blocks = lock.split("\n")
     wanted, keep = [], False
@@ -90,19 +97,44 @@ def _ratio(naive: list[float], service: list[float]) -> str:
     return f"naive is {statistics.median(naive) / statistics.median(service):.2f}× the service"
 
 
-def _cold_starts(image: str, env: dict[str, str], event: dict, runs: int) -> ColdStart:
-    """Per run: a fresh container, time from `docker run` to the first 200, then one warm invoke."""
-    first, warm = [], []
+def _of_naive(subject: list[float], naive: list[float]) -> str:
+    return f"{statistics.median(subject) / statistics.median(naive):.2f}× the naive"
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What one cold start runs: an image, the event, and optionally a module of bench/ mounted
+    into the task root and served instead of the image's CMD."""
+
+    image: str
+    event: dict
+    module: str | None = None
+
+    def container(self, env: dict[str, str]) -> AbstractContextManager[docker.LambdaContainer]:
+        if self.module is None:
+            return docker.lambda_container(self.image, env)
+        mounted = {REPO_ROOT / "bench" / f"{self.module}.py": f"{TASK_ROOT}/{self.module}.py"}
+        return docker.lambda_container(self.image, env, (f"{self.module}.lambda_handler",), mounted)
+
+
+def _cold_starts(
+    subjects: dict[str, Subject], env: dict[str, str], runs: int
+) -> dict[str, ColdStart]:
+    """Per run and subject, interleaved (so drift in the machine hits every subject alike): a
+    fresh container, time from `docker run` to the first 200, then one warm invoke."""
+    first: dict[str, list[float]] = {name: [] for name in subjects}
+    warm: dict[str, list[float]] = {name: [] for name in subjects}
     for _ in range(runs):
-        with docker.lambda_container(image, env) as container:
-            response = container.invoke_when_ready(event)
-            first.append(time.perf_counter() - container.started_at)
-            if response.get("statusCode") != 200:
-                raise RuntimeError(f"{image}: /health answered {response}\n{container.logs()}")
-            started = time.perf_counter()
-            container.invoke(event)
-            warm.append(time.perf_counter() - started)
-    return ColdStart(first, warm)
+        for name, subject in subjects.items():
+            with subject.container(env) as container:
+                response = container.invoke_when_ready(subject.event)
+                first[name].append(time.perf_counter() - container.started_at)
+                if response.get("statusCode") != 200:
+                    raise RuntimeError(f"{name}: answered {response}\n{container.logs()}")
+                started = time.perf_counter()
+                container.invoke(subject.event)
+                warm[name].append(time.perf_counter() - started)
+    return {name: ColdStart(first[name], warm[name]) for name in subjects}
 
 
 def _import_times(image: str, module: str, env: dict[str, str], runs: int) -> list[float]:
@@ -207,12 +239,15 @@ def measure(runs: int) -> dict[str, object]:
                 **event["requestContext"],
                 "http": {**event["requestContext"]["http"], "path": "/"},
             }
-            _cold_starts(TAG, env, event, 1)  # warm the page cache for both images
-            _cold_starts(naive_tag, env, event, 1)
-            service = _cold_starts(TAG, env, event, runs)
-            naive = _cold_starts(naive_tag, env, event, runs)
-            service_page = _cold_starts(TAG, env, page, runs)
-            naive_page = _cold_starts(naive_tag, env, page, runs)
+            subjects = {
+                "service": Subject(TAG, event),
+                "naive": Subject(naive_tag, event),
+                **{name: Subject(TAG, event, module) for name, module in FLOORS.items()},
+                "service_page": Subject(TAG, page),
+                "naive_page": Subject(naive_tag, page),
+            }
+            _cold_starts(subjects, env, 1)  # warms the page cache for every image and module
+            cold_starts = _cold_starts(subjects, env, runs)
         python_startup = _python_startup(base, runs)
         import_service = _import_times(TAG, "handler", env, runs)
         import_naive = _import_times(naive_tag, "naive_handler", env, runs)
@@ -223,12 +258,9 @@ def measure(runs: int) -> dict[str, object]:
         "base_size": base_size,
         "clean_build_s": clean,
         "code_only_build_s": code_only,
-        "service": service,
-        "naive": naive,
+        **cold_starts,
         "python_startup": python_startup,
         "runs": runs,
-        "service_page": service_page,
-        "naive_page": naive_page,
         "import_service": import_service,
         "import_naive": import_naive,
     }
@@ -245,6 +277,8 @@ def render(results: dict[str, object]) -> str:
     naive_page: ColdStart = results["naive_page"]  # type: ignore[assignment]
     import_service: list[float] = results["import_service"]  # type: ignore[assignment]
     import_naive: list[float] = results["import_naive"]  # type: ignore[assignment]
+    floor: ColdStart = results["floor"]  # type: ignore[assignment]
+    botocore_only: ColdStart = results["botocore_only"]  # type: ignore[assignment]
     service_s = statistics.median(service.first_response_s)
     lines = [
         "## Lambda image (`bench/bench_image.py`)",
@@ -261,10 +295,16 @@ def render(results: dict[str, object]) -> str:
         f"| budget / Lambda limit | {image_checks.PROJECT_BUDGET_BYTES / MIB:,.0f} MiB / "
         f"{image_checks.LAMBDA_MAX_IMAGE_BYTES / MIB:,.0f} MiB |",
         f"| cold start: container start → first `/health` 200 (service) | "
-        f"{_median_ms(service.first_response_s)} |",
+        f"{_median_ms(service.first_response_s)} "
+        f"({_of_naive(service.first_response_s, naive.first_response_s)}) |",
         f"| cold start, naive handler (eager boto3 + client at import) | "
-        f"{_median_ms(naive.first_response_s)} "
-        f"({_ratio(naive.first_response_s, service.first_response_s)}) |",
+        f"{_median_ms(naive.first_response_s)} |",
+        f"| cold start, FastAPI floor (`bench/floor_handler.py`) | "
+        f"{_median_ms(floor.first_response_s)} "
+        f"({_of_naive(floor.first_response_s, naive.first_response_s)}) |",
+        f"| cold start, botocore alone, no web framework (`bench/botocore_only_handler.py`) | "
+        f"{_median_ms(botocore_only.first_response_s)} "
+        f"({_of_naive(botocore_only.first_response_s, naive.first_response_s)}) |",
         f"| cold start to first `/` page 200, no AWS call (service / naive) | "
         f"{_median_ms(service_page.first_response_s)} / {_median_ms(naive_page.first_response_s)} "
         f"({_ratio(naive_page.first_response_s, service_page.first_response_s)}) |",
@@ -281,9 +321,11 @@ def render(results: dict[str, object]) -> str:
         "Cold start goes through the image's entrypoint and AWS's Runtime Interface Emulator "
         "(`aws-lambda-rie`) on :8080, "
         "with the function's DynamoDB on a local moto server; it includes `docker run` itself. "
+        "Every subject's containers are interleaved run by run. "
         "The naive handler is the same image plus boto3 and s3transfer (which the service no "
-        "longer ships), with a module that imports boto3, fastapi, mangum and "
-        "pydantic and creates a DynamoDB client at import, then serves the same app. "
+        "longer ships) and botocore with all its data, with a module that imports boto3, fastapi, "
+        "mangum and pydantic and creates a DynamoDB client at import, then serves the same app. "
+        "The two floors are `bench/`'s modules mounted into the service's image. "
         "A first `/health` needs a DynamoDB client either way, so there the two differ little; "
         "lazy clients pay off in "
         "Lambda's init phase (the import) and on routes that make no AWS call.",

@@ -3,9 +3,11 @@
     .venv/bin/python bench/bench_service.py [--runs 15] [--requests 300] [--before main]
 
 Every subject runs in fresh processes, interleaved, with its bytecode already compiled (the image
-ships bytecode; a cache under .tmp/ stands in for it here). `--before REF` adds the service as it
-was at git REF, exported to a temporary directory, as a third subject. Writes the `service` section
-of docs/benchmarks.md.
+ships bytecode; a cache under .tmp/ stands in for it here). Beside the service and the naive
+baseline, two floors: the least any FastAPI + Mangum + botocore Lambda does (`floor_handler`), and
+botocore with no web framework at all (`botocore_only_handler`). `--before REF` adds the service as
+it was at git REF, exported to a temporary directory. Writes the `service` section of
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -25,14 +28,29 @@ from io import BytesIO
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO), str(REPO / "service")]
+import trim_botocore_data  # noqa: E402
 from bench.report import write_section  # noqa: E402
+from dashboard.aws_services import SERVICES as AWS_SERVICES  # noqa: E402
 from tests.support.moto_server import running_moto_server  # noqa: E402
 
 EVENT = REPO / "tests" / "unit" / "events" / "apigw_v2_health.json"
 PYCACHE = REPO / ".tmp" / "bench-pycache"
 SERVICE, NAIVE, BEFORE = "handler", "naive_handler", "before"
-MODULES = {SERVICE: "handler", NAIVE: "naive_handler", BEFORE: "handler"}
+FLOOR, BOTOCORE_ONLY = "floor_handler", "botocore_only_handler"
+MODULES = {
+    SERVICE: "handler",
+    NAIVE: "naive_handler",
+    BEFORE: "handler",
+    FLOOR: "floor_handler",
+    BOTOCORE_ONLY: "botocore_only_handler",
+}
+NAMES = {
+    SERVICE: "handler",
+    FLOOR: "FastAPI floor",
+    BOTOCORE_ONLY: "botocore alone",
+    NAIVE: "naive baseline",
+}
 ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "bench",
@@ -65,8 +83,9 @@ print(json.dumps({{"first": first - imported, "cold": first - started,
                   "p95": statistics.quantiles(samples, n=20)[-1],
                   "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
-# The first /health split in two: making the DynamoDB client (with whatever it imports), then
-# the request itself (DescribeTable plus the framework's first request).
+# The first /health in phases: the handler's import, botocore's import, making the DynamoDB
+# client (botocore loading its data files), then the request itself (DescribeTable plus the
+# framework's first request).
 PHASE_PROBE = """
 import json, sys, time
 event = json.loads(open(sys.argv[1]).read())
@@ -74,13 +93,22 @@ class Context: aws_request_id = "bench"
 t0 = time.perf_counter()
 import {module} as subject
 t1 = time.perf_counter()
+import botocore.config, botocore.session
+t2 = time.perf_counter()
 from dashboard import aws
 aws.client("dynamodb")
-t2 = time.perf_counter()
-assert subject.lambda_handler(event, Context())["statusCode"] == 200
 t3 = time.perf_counter()
-print(json.dumps({{"import": t1 - t0, "client": t2 - t1, "request": t3 - t2}}))
+assert subject.lambda_handler(event, Context())["statusCode"] == 200
+t4 = time.perf_counter()
+print(json.dumps({{"import": t1 - t0, "botocore": t2 - t1, "client": t3 - t2,
+                  "request": t4 - t3}}))
 """
+PHASES = {
+    "import": "import of the handler",
+    "botocore": "import of botocore",
+    "client": "DynamoDB client (botocore loads its data files)",
+    "request": "request (DescribeTable and the framework's first request)",
+}
 # What the import-time profile's top-level packages are grouped into.
 GROUPS = {
     "FastAPI, Starlette, pydantic, anyio": {
@@ -99,13 +127,17 @@ GROUPS = {
     "botocore, urllib3, dateutil, jmespath": {"botocore", "urllib3", "dateutil", "jmespath", "six"},
     "boto3, s3transfer": {"boto3", "s3transfer"},
     "mangum": {"mangum"},
-    "the handler and dashboard (create_app included)": {"handler", "naive_handler", "dashboard"},
+    "the handler and dashboard (create_app included)": {
+        "handler",
+        "dashboard",
+        *(MODULES[subject] for subject in (NAIVE, FLOOR, BOTOCORE_ONLY)),
+    },
 }
 STDLIB = "standard library (asyncio, json, ssl, email, ...)"
 
 
-def run_probe(subject: str, paths: dict[str, Path], code: str, *args: str, flags=()) -> str:
-    env = {**os.environ, **ENV, "PYTHONPATH": str(paths[subject])}
+def run_probe(subject: str, paths: dict[str, list[Path]], code: str, *args: str, flags=()) -> str:
+    env = {**os.environ, **ENV, "PYTHONPATH": os.pathsep.join(map(str, paths[subject]))}
     for name in ("AWS_CA_BUNDLE", "PYTHONDONTWRITEBYTECODE"):
         env.pop(name, None)
     result = subprocess.run(
@@ -118,7 +150,7 @@ def run_probe(subject: str, paths: dict[str, Path], code: str, *args: str, flags
     return result.stdout.strip().splitlines()[-1] if not flags else result.stderr
 
 
-def import_times(paths: dict[str, Path], runs: int) -> dict[str, list[float]]:
+def import_times(paths: dict[str, list[Path]], runs: int) -> dict[str, list[float]]:
     samples: dict[str, list[float]] = {name: [] for name in paths}
     for _ in range(runs):  # interleaved, so machine noise hits every subject alike
         for subject in paths:
@@ -127,7 +159,7 @@ def import_times(paths: dict[str, Path], runs: int) -> dict[str, list[float]]:
     return samples
 
 
-def cold_and_warm(paths: dict[str, Path], runs: int, requests: int) -> dict[str, dict]:
+def cold_and_warm(paths: dict[str, list[Path]], runs: int, requests: int) -> dict[str, dict]:
     """Medians over `runs` fresh processes per subject, interleaved like the import probe."""
     samples: dict[str, list[dict[str, float]]] = {name: [] for name in paths}
     for _ in range(runs):
@@ -145,7 +177,9 @@ def group_of(module: str) -> str:
     return next((group for group, tops in GROUPS.items() if top in tops), STDLIB)
 
 
-def import_profile(paths: dict[str, Path], subjects: list[str]) -> dict[str, dict[str, float]]:
+def import_profile(
+    paths: dict[str, list[Path]], subjects: list[str]
+) -> dict[str, dict[str, float]]:
     """`-X importtime` over import plus the first /health: median self time per group."""
     per_run: dict[str, list[dict[str, float]]] = {subject: [] for subject in subjects}
     for _ in range(PROFILE_RUNS):
@@ -168,7 +202,7 @@ def import_profile(paths: dict[str, Path], subjects: list[str]) -> dict[str, dic
     }
 
 
-def phases(paths: dict[str, Path], subjects: list[str]) -> dict[str, dict[str, float]]:
+def phases(paths: dict[str, list[Path]], subjects: list[str]) -> dict[str, dict[str, float]]:
     samples: dict[str, list[dict[str, float]]] = {subject: [] for subject in subjects}
     for _ in range(PROFILE_RUNS):
         for subject in subjects:
@@ -197,6 +231,19 @@ def create_table(endpoint: str) -> None:
     )
 
 
+def trimmed_botocore(into: Path) -> Path:
+    """A directory holding botocore as the image ships it: a copy of the locked one, its data cut
+    to the service's AWS services by the image's own build step."""
+    import botocore
+
+    copy = into / "botocore"
+    shutil.copytree(
+        Path(botocore.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    trim_botocore_data.trim(copy / "data", AWS_SERVICES)
+    return into
+
+
 def export_service(ref: str, into: Path) -> Path:
     """The service directory as it was at git `ref`."""
     archive = subprocess.run(
@@ -218,11 +265,11 @@ def _row(label: str, values: dict[str, float], subjects: list[str]) -> str:
 
 
 def render(results: dict, runs: int, requests: int, before: str | None) -> str:
-    subjects = [SERVICE, *([BEFORE] if before else []), NAIVE]
-    names = {SERVICE: "handler", BEFORE: f"handler at `{before}`", NAIVE: "naive baseline"}
+    ours = [SERVICE, *([BEFORE] if before else [])]
+    subjects = [*ours, FLOOR, BOTOCORE_ONLY, NAIVE]
+    names = {**NAMES, BEFORE: f"handler at `{before}`"}
     imports, latency = results["imports"], results["latency"]
     median_import = {s: statistics.median(imports[s]) for s in subjects}
-    ours = [s for s in subjects if s != NAIVE]
     lines = [
         "## Service: cold start in one process",
         "",
@@ -232,7 +279,13 @@ def render(results: dict, runs: int, requests: int, before: str | None) -> str:
         "Baseline: `bench/naive_handler.py` (FastAPI, boto3 and two clients at import), "
         "measured interleaved in the same run; every figure is the median over "
         f"{runs} fresh processes with bytecode compiled beforehand; ratios are to the baseline. "
-        f"Goals (issue 13): import <= {IMPORT_GOAL}×, import + first /health <= {COLD_GOAL}×.",
+        f"Goals (issue 13): import <= {IMPORT_GOAL}×, import + first /health <= {COLD_GOAL}×. "
+        "Floors, measured alike: `bench/floor_handler.py` (FastAPI, Mangum and a botocore client "
+        "made on first use; one route, nothing else: no service on this stack does less) and "
+        "`bench/botocore_only_handler.py` (the same /health with no web framework at all). "
+        "The service and both floors run on botocore as the image ships it (its data cut to "
+        "DynamoDB and S3 by `service/trim_botocore_data.py`); the baseline on botocore as its "
+        "wheel installs it.",
         "",
         "| measure | " + " | ".join(names[s] for s in subjects) + " |",
         "| --- | " + " | ".join("---" for _ in subjects) + " |",
@@ -272,14 +325,12 @@ def render(results: dict, runs: int, requests: int, before: str | None) -> str:
     )
     lines += [
         "",
-        f"The first /health in phases (median of {PROFILE_RUNS} processes): import, then "
-        "`aws.client('dynamodb')` (its imports and botocore's loading of its data files), then "
-        "the request (DescribeTable and the framework's first request):",
+        f"The first /health in phases (median of {PROFILE_RUNS} processes):",
         "",
         "| phase | " + " | ".join(names[s] for s in ours) + " |",
         "| --- | " + " | ".join("---" for _ in ours) + " |",
     ]
-    for key, label in (("import", "import"), ("client", "DynamoDB client"), ("request", "request")):
+    for key, label in PHASES.items():
         lines.append(
             f"| {label} | " + " | ".join(ms(results["phases"][s][key]) for s in ours) + " |"
         )
@@ -298,9 +349,14 @@ def main() -> None:
     parser.add_argument("--before", help="also measure the service at this git ref")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch, running_moto_server(Path(scratch)) as moto:
-        paths = {SERVICE: REPO / "service", NAIVE: REPO / "bench"}
+        # The service and the floors on botocore as the image ships it; the naive baseline (and the
+        # service as it was at --before) on botocore as its wheel installs it.
+        image_botocore = trimmed_botocore(Path(scratch) / "image-botocore")
+        paths = {SERVICE: [image_botocore, REPO / "service"]}
         if args.before:
-            paths[BEFORE] = export_service(args.before, Path(scratch) / "before")
+            paths[BEFORE] = [export_service(args.before, Path(scratch) / "before")]
+        paths |= {floor: [image_botocore, REPO / "bench"] for floor in (FLOOR, BOTOCORE_ONLY)}
+        paths[NAIVE] = [REPO / "bench"]
         ENV["AWS_ENDPOINT_URL"] = moto.endpoint
         create_table(moto.endpoint)
         cold_and_warm(paths, 1, 1)  # compiles every subject's bytecode into the cache
@@ -308,7 +364,7 @@ def main() -> None:
             "imports": import_times(paths, args.runs),
             "latency": cold_and_warm(paths, args.runs, args.requests),
             "profile": import_profile(paths, list(paths)),
-            "phases": phases(paths, [s for s in paths if s != NAIVE]),
+            "phases": phases(paths, [s for s in paths if s in (SERVICE, BEFORE)]),
         }
     text = render(results, args.runs, args.requests, args.before)
     write_section("service", text)
