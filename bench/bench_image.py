@@ -140,33 +140,14 @@ def _cold_starts(
 def _import_times(image: str, module: str, env: dict[str, str], runs: int) -> list[float]:
     """Seconds to import the handler module inside the image (what Lambda's init phase pays)."""
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
-    env_args = [arg for name, value in env.items() for arg in ("-e", f"{name}={value}")]
-    return [
-        float(
-            docker.docker(
-                "run",
-                "--rm",
-                "--network",
-                "none",
-                *env_args,
-                "--entrypoint",
-                "python3",
-                image,
-                "-c",
-                code,
-            ).stdout.strip()
-        )
-        for _ in range(runs)
-    ]
+    return [float(docker.run_python(image, code, env=env).stdout.strip()) for _ in range(runs)]
 
 
 def _python_startup(base: str, runs: int) -> list[float]:
     timings = []
     for _ in range(runs):
         started = time.perf_counter()
-        docker.docker(
-            "run", "--rm", "--network", "none", "--entrypoint", "python3", base, "-c", "pass"
-        )
+        docker.run_python(base, "pass")
         timings.append(time.perf_counter() - started)
     return timings
 

@@ -116,18 +116,7 @@ def test_the_image_holds_botocore_data_for_the_listed_services_alone_and_makes_t
         f" for service in {SERVICES!r}}}\n"
         "print(json.dumps({'entries': sorted(os.listdir(data)), 'endpoints': endpoints}))\n"
     )
-    result = docker.docker(
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "--entrypoint",
-        "python3",
-        runtime_image.tag,
-        "-c",
-        script,
-    )
-    inside = json.loads(result.stdout)
+    inside = json.loads(docker.run_python(runtime_image.tag, script).stdout)
 
     assert set(inside["entries"]) == {*SHARED_FILES, *SERVICES}
     host = Session()

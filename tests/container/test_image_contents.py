@@ -104,9 +104,7 @@ def test_service_ships_with_bytecode_for_a_read_only_task_root(runtime_image: Bu
         "missing = [str(p) for p in [root / 'handler.py', *root.glob('dashboard/**/*.py')] "
         "if not list(p.parent.glob(f'__pycache__/{p.stem}.*.pyc'))]; print(missing)"
     )
-    result = docker.docker(
-        "run", "--rm", "--entrypoint", "python3", runtime_image.tag, "-c", script, "/var/task"
-    )
+    result = docker.run_python(runtime_image.tag, script, "/var/task")
 
     assert result.stdout.strip() == "[]"
 

@@ -22,9 +22,7 @@ NO_AWS: Mapping[str, str] = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_
 def test_the_emulator_is_aws_own_build(lambda_base: str) -> None:
     script = "import sys; print(sys.argv[2].encode() in open(sys.argv[1], 'rb').read())"
 
-    result = docker.docker(
-        "run", "--rm", "--entrypoint", "python3", lambda_base, "-c", script, RIE, RIE_MODULE
-    )
+    result = docker.run_python(lambda_base, script, RIE, RIE_MODULE)
 
     assert result.stdout.strip() == "True"
 

@@ -114,6 +114,26 @@ def _tail(path: Path, lines: int = 20) -> str:
         return f"(log unreadable: {error})"
 
 
+def run_python(
+    image: str, script: str, *args: str, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python3 -c script args` in a throwaway container of `image`: no network, no entrypoint."""
+    env_args = [arg for name, value in (env or {}).items() for arg in ("-e", f"{name}={value}")]
+    return docker(
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        *env_args,
+        "--entrypoint",
+        "python3",
+        image,
+        "-c",
+        script,
+        *args,
+    )
+
+
 def image_exists(image: str) -> bool:
     return docker("image", "inspect", image, check=False, timeout=60).returncode == 0
 
