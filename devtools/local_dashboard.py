@@ -4,7 +4,9 @@
 
 No AWS account is used: every AWS call goes to moto on 127.0.0.1. The API key (a random one
 unless given) is registered for the user "local", as the pipeline registers keys, and the printed
-URL carries it for the page (in the fragment, which never reaches the server).
+URL carries it for the page (in the fragment, which never reaches the server). Requests reach the
+Lambda handler in this process as API Gateway would send them: the local deploy's front
+(devtools/rehearsal/apigw_front.py) turns each into an HTTP API event.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "service"), str(REPO / "ci" / "src")]
 
 from devtools.demo_data import DemoNames, create_resources, seed  # noqa: E402
+from devtools.rehearsal import apigw_front  # noqa: E402
 from sentiment_pipeline import api_keys  # noqa: E402
 from tests.support.moto_server import running_moto_server  # noqa: E402
 
@@ -45,9 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import boto3
-    import uvicorn
 
-    # uvicorn re-raises SIGTERM after its shutdown; as SystemExit it still stops the moto server.
+    # As SystemExit, SIGTERM still stops the server and the moto server.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
     with tempfile.TemporaryDirectory() as logs, running_moto_server(Path(logs)) as moto:
@@ -66,9 +68,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"moto server (AWS stand-in): {moto.endpoint}", flush=True)
         url = api_keys.dashboard_url(f"http://127.0.0.1:{args.port}/", key)
         print(f"dashboard: {url}   (Ctrl-C to stop)", flush=True)
-        from dashboard.app import create_app
+        import handler
 
-        uvicorn.run(create_app(), host="127.0.0.1", port=args.port, log_level="info")
+        server = apigw_front.serve_in_process(
+            "127.0.0.1", args.port, handler.lambda_handler, quiet=False
+        )
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
     return 0
 
 

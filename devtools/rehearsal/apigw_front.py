@@ -29,7 +29,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.utils import formatdate
 from typing import Any, Final
 
@@ -173,11 +173,14 @@ def invoke(invoke_url: str, event: Mapping[str, Any], timeout: float) -> Any:
     return result
 
 
+Invoke = Callable[[dict[str, Any]], Any]
+"""Runs the function for one event and returns its result (raises InvokeFailed, TimeoutError)."""
+
+
 class FrontHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "apigw-front"
-    invoke_url: str
-    timeout: float
+    invoke_function: Invoke
     invoke_lock: threading.Lock
     quiet: bool = True
 
@@ -192,7 +195,7 @@ class FrontHandler(http.server.BaseHTTPRequestHandler):
         )
         try:
             with self.invoke_lock:
-                result = invoke(self.invoke_url, event, self.timeout)
+                result = self.invoke_function(event)
             status, headers, payload = http_response(result)
         except InvokeFailed as error:
             self.log_error("invoke failed: %s", error)
@@ -231,12 +234,32 @@ def make_server(
     timeout: float = INTEGRATION_TIMEOUT_S,
     quiet: bool = True,
 ) -> http.server.ThreadingHTTPServer:
+    """The front of a function behind a Lambda invoke endpoint (the emulator's)."""
+    return _server(host, port, lambda event: invoke(invoke_url, event, timeout), quiet)
+
+
+def serve_in_process(
+    host: str, port: int, lambda_handler: Callable[[dict[str, Any], Any], Any], quiet: bool = True
+) -> http.server.ThreadingHTTPServer:
+    """The front of a Lambda handler called in this process (scripts/dashboard)."""
+
+    def run(event: dict[str, Any]) -> Any:
+        try:
+            return lambda_handler(event, None)
+        except Exception as error:  # what Lambda reports as a function error: a 502 here too
+            raise InvokeFailed(f"the handler raised {error!r}") from error
+
+    return _server(host, port, run, quiet)
+
+
+def _server(
+    host: str, port: int, invoke_function: Invoke, quiet: bool
+) -> http.server.ThreadingHTTPServer:
     handler = type(
         "Handler",
         (FrontHandler,),
         {
-            "invoke_url": invoke_url,
-            "timeout": timeout,
+            "invoke_function": staticmethod(invoke_function),
             "invoke_lock": threading.Lock(),
             "quiet": quiet,
         },

@@ -1,3 +1,3 @@
-"""The sentiment dashboard: a FastAPI app served on AWS Lambda through Mangum."""
+"""The sentiment dashboard: an HTTP API and its page, served on AWS Lambda (dashboard.web)."""
 
 __version__ = "1.0.0"

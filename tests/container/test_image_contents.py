@@ -94,7 +94,7 @@ def test_task_root_holds_the_handler_and_the_dependencies(runtime_image: BuiltIm
     )
 
     entries = set(result.stdout.split())
-    assert {"handler.py", "dashboard", "fastapi", "mangum", "pydantic", "botocore"} <= entries
+    assert {"handler.py", "dashboard", "msgspec", "botocore"} <= entries
     assert not {"boto3", "s3transfer"} & entries, "the service uses botocore alone"
 
 
@@ -185,13 +185,13 @@ def test_build_time_ca_bundle_is_in_no_layer_the_image_adds(
     markers = [marker for der in local_cas for marker in _markers(der)]
 
     leaks = []
-    scanned = 0
+    scanned = set()
     for path, content in _added_layer_files(runtime_image.tag, runtime_image.base, tmp_path):
-        scanned += 1
+        scanned.add(path.split("/")[2] if path.count("/") > 2 else path)
         if content == bundle_bytes or "pip_ca" in path:
             leaks.append(path)
         elif any(marker in content for marker in markers):
             leaks.append(f"{path} (holds a local CA of {bundle})")
 
-    assert scanned > 1000, "the dependency layer should have been scanned"
+    assert {"msgspec", "botocore", "dashboard"} <= scanned, "the layers were not all scanned"
     assert leaks == []

@@ -123,7 +123,8 @@ def printed_dashboard_url(log: Path) -> str:
 
 @contextmanager
 def running_local_target(log_dir: Path, environ: Mapping[str, str]) -> Iterator[Target]:
-    """The local dashboard (uvicorn + moto + demo data) with a random API key and CORS origin.
+    """The local dashboard (the handler behind the API Gateway front, moto, demo data) with a
+    random API key and CORS origin.
 
     The one place that knows how the local target is started; swap it for another front here.
     """
@@ -158,8 +159,7 @@ def running_local_target(log_dir: Path, environ: Mapping[str, str]) -> Iterator[
             dashboard_url=printed_dashboard_url(log),
         )
     finally:
-        # Ctrl-C, as the command expects: after SIGTERM uvicorn re-raises the signal and the
-        # process dies before it stops its moto server; SIGINT unwinds and stops it.
+        # Ctrl-C, as a person stops the command: it unwinds and stops its moto server.
         process.send_signal(signal.SIGINT)
         try:
             process.wait(timeout=20)

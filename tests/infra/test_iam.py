@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx2
 import pytest
-from fastapi.testclient import TestClient
 
 from dashboard import auth
 from dashboard import aws as service_aws
@@ -21,6 +21,7 @@ from devtools.rehearsal.aws import Moto, seed_demo_data
 from sentiment_pipeline import api_keys, boundary, envs
 from tests.infra.conftest import ACCOUNT, ENVIRONMENT, REGION, Deployment
 from tests.pipeline import iam_policy
+from tests.support.lambda_http import lambda_client
 from tests.support.moto_server import MotoServer
 
 Client = Callable[[str], Any]
@@ -123,11 +124,7 @@ def calls(deployment: Deployment, moto_server: MotoServer, aws: Client) -> Itera
         aws_clients_reset()
         for service in ("dynamodb", "s3"):
             service_aws.client(service).meta.events.register("before-parameter-build.*.*", record)
-        client = TestClient(
-            create_app(settings_of(outputs)),
-            headers={"Authorization": f"Bearer {key}"},
-            raise_server_exceptions=False,
-        )
+        client = lambda_client(create_app(settings_of(outputs)), {"Authorization": f"Bearer {key}"})
         exercise(client)
         yield recorded
         aws_clients_reset()
@@ -149,7 +146,7 @@ def settings_of(outputs: dict[str, Any]) -> Settings:
     )
 
 
-def exercise(client: TestClient) -> None:
+def exercise(client: httpx2.Client) -> None:
     """Each route once, in the ways that reach different AWS calls; each must succeed."""
     expected = {
         ("GET", "/health"): 200,

@@ -8,13 +8,14 @@ from typing import Any
 
 import boto3
 import pytest
-from fastapi.testclient import TestClient
+from httpx2 import Client
 from moto import mock_aws
 
 from dashboard import auth, aws, schema
 from dashboard.app import create_app
 from dashboard.settings import Settings
 from sentiment_pipeline import api_keys
+from tests.support.lambda_http import lambda_client
 
 TABLE = "sentiment-dashboard-preprod-users"
 
@@ -32,9 +33,9 @@ def dynamodb(aws_env: None) -> Iterator[Any]:
         auth.clear_key_cache()
 
 
-def service() -> TestClient:
+def service() -> Client:
     settings = Settings(database_table="items", users_table=TABLE, environment="preprod")
-    return TestClient(create_app(settings), raise_server_exceptions=False)
+    return lambda_client(create_app(settings))
 
 
 def configurations(key: str) -> int:

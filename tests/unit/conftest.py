@@ -13,13 +13,14 @@ import boto3
 import botocore.loaders
 import botocore.session
 import pytest
-from fastapi.testclient import TestClient
+from httpx2 import Client
 from moto import mock_aws
 
 from dashboard import auth, aws, schema, timeutil
 from dashboard.app import create_app
 from dashboard.settings import Settings, get_settings
 from dashboard.storage import api_keys
+from tests.support.lambda_http import lambda_client
 
 EVENTS = Path(__file__).parent / "events"
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
@@ -110,20 +111,19 @@ def settings() -> Settings:
     )
 
 
-def make_client(settings: Settings, headers: dict[str, str] | None = None) -> TestClient:
-    app = create_app(settings)
-    app.dependency_overrides[timeutil.utcnow] = lambda: NOW
-    return TestClient(app, headers=headers or {}, raise_server_exceptions=False)
+def make_client(settings: Settings, headers: dict[str, str] | None = None) -> Client:
+    """A client of the app on a fixed clock, through the Lambda handler as API Gateway calls it."""
+    return lambda_client(create_app(settings, clock=lambda: NOW), headers)
 
 
 @pytest.fixture
-def client(moto: None, settings: Settings) -> TestClient:
+def client(moto: None, settings: Settings) -> Client:
     """An authorised client: alice's API key."""
     return make_client(settings, {"Authorization": f"Bearer {API_KEY}"})
 
 
 @pytest.fixture
-def anonymous(moto: None, settings: Settings) -> TestClient:
+def anonymous(moto: None, settings: Settings) -> Client:
     return make_client(settings)
 
 

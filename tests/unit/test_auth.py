@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from fastapi.testclient import TestClient
+from httpx2 import Client
 
 from dashboard import auth, aws
 from dashboard.settings import Settings
@@ -20,7 +20,7 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def test_missing_header_is_401_with_its_own_message(anonymous: TestClient) -> None:
+def test_missing_header_is_401_with_its_own_message(anonymous: Client) -> None:
     response = anonymous.get(PROTECTED)
 
     assert response.status_code == 401
@@ -29,21 +29,21 @@ def test_missing_header_is_401_with_its_own_message(anonymous: TestClient) -> No
 
 
 @pytest.mark.parametrize("header", ["Basic abc", "Bearer", "Bearer ", API_KEY, "Bearer a b"])
-def test_malformed_header_is_401_with_its_own_message(anonymous: TestClient, header: str) -> None:
+def test_malformed_header_is_401_with_its_own_message(anonymous: Client, header: str) -> None:
     response = anonymous.get(PROTECTED, headers={"Authorization": header})
 
     assert response.status_code == 401
     assert response.json()["detail"].startswith("malformed Authorization header")
 
 
-def test_a_key_never_issued_is_401_invalid_api_key(anonymous: TestClient) -> None:
+def test_a_key_never_issued_is_401_invalid_api_key(anonymous: Client) -> None:
     response = anonymous.get(PROTECTED, headers=bearer("not-an-issued-key"))
 
     assert response.status_code == 401
     assert response.json()["detail"].startswith("invalid API key")
 
 
-def test_an_issued_key_is_accepted_with_a_case_insensitive_scheme(anonymous: TestClient) -> None:
+def test_an_issued_key_is_accepted_with_a_case_insensitive_scheme(anonymous: Client) -> None:
     response = anonymous.get(PROTECTED, headers={"Authorization": f"bearer {API_KEY}"})
 
     assert response.status_code == 200
@@ -76,13 +76,13 @@ def test_without_a_users_table_keys_cannot_be_checked_503(moto: None) -> None:
     assert client.get("/health").status_code == 200
 
 
-def test_x_user_id_naming_the_keys_own_user_is_accepted(client: TestClient) -> None:
+def test_x_user_id_naming_the_keys_own_user_is_accepted(client: Client) -> None:
     assert client.get(CONFIGS, headers={"X-User-ID": USER}).status_code == 200
 
 
 # Even a value no user id can have: the header is only compared with the key's user.
 @pytest.mark.parametrize("claimed", ["bob", "ALICE", "alice.", "x" * 129, "", "not an id", "a/b"])
-def test_x_user_id_naming_anyone_else_is_403(client: TestClient, claimed: str) -> None:
+def test_x_user_id_naming_anyone_else_is_403(client: Client, claimed: str) -> None:
     response = client.get(CONFIGS, headers={"X-User-ID": claimed})
 
     assert response.status_code == 403
@@ -90,7 +90,7 @@ def test_x_user_id_naming_anyone_else_is_403(client: TestClient, claimed: str) -
 
 
 def test_a_revoked_key_is_401_once_the_cache_entry_expires(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = [1000.0]
     monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
@@ -108,7 +108,7 @@ def test_a_revoked_key_is_401_once_the_cache_entry_expires(
 
 
 def test_lookups_are_cached_so_repeated_requests_read_the_table_once(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lookups: list[str] = []
     original = auth.api_keys.user_for
@@ -122,7 +122,7 @@ def test_lookups_are_cached_so_repeated_requests_read_the_table_once(
     assert lookups == [API_KEY]
 
 
-def test_a_throttled_lookup_is_429(client: TestClient) -> None:
+def test_a_throttled_lookup_is_429(client: Client) -> None:
     from botocore.stub import Stubber
 
     dynamodb = aws.client("dynamodb")
@@ -177,7 +177,7 @@ def test_a_hung_users_table_is_a_bounded_503_not_a_hang(
     assert "look up the API key" in response.json()["detail"]
 
 
-def test_a_second_users_key_identifies_that_user(anonymous: TestClient) -> None:
+def test_a_second_users_key_identifies_that_user(anonymous: Client) -> None:
     bob_key = issue_key("bob", "bobs-own-key-9876543210")
 
     created = anonymous.post(CONFIGS, json={"name": "bob's"}, headers=bearer(bob_key))

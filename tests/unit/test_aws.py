@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
 import pytest
-from fastapi.testclient import TestClient
+from httpx2 import Client
 
 from dashboard import aws
 from dashboard.aws_services import SERVICES
@@ -61,7 +61,7 @@ def unaccepting_endpoint() -> Iterator[str]:
         yield f"http://127.0.0.1:{server.getsockname()[1]}"
 
 
-def authorised(settings: Settings) -> TestClient:
+def authorised(settings: Settings) -> Client:
     return make_client(settings, {"Authorization": f"Bearer {API_KEY}"})
 
 

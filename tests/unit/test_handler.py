@@ -10,23 +10,10 @@ from pathlib import Path
 import pytest
 
 from dashboard.settings import get_settings
+from tests.support.lambda_http import FakeLambdaContext
 from tests.unit.conftest import event
 
 SERVICE_DIR = Path(__file__).resolve().parents[2] / "service"
-
-
-class FakeLambdaContext:
-    function_name = "sentiment-dashboard-test"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:sentiment-dashboard-test"
-    memory_limit_in_mb = 512
-    aws_request_id = "8f5f2b4e-4d3c-4b2a-9f1e-0123456789ab"
-    log_group_name = "/aws/lambda/sentiment-dashboard-test"
-    log_stream_name = "2026/11/20/[$LATEST]0123456789abcdef"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 30_000
 
 
 @pytest.fixture
@@ -141,14 +128,3 @@ def test_clients_are_created_once_and_reused(lambda_env: None) -> None:
     invoke(event("apigw_v2_health.json"))
 
     assert aws.client("dynamodb") is first
-
-
-def test_the_handler_works_after_asyncio_run_cleared_the_event_loop(lambda_env: None) -> None:
-    import asyncio
-
-    async def nothing() -> None:
-        return None
-
-    asyncio.run(nothing())  # leaves no current event loop, as other code in a process may
-
-    assert invoke(event("apigw_v2_health.json"))["statusCode"] == 200

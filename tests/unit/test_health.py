@@ -1,12 +1,12 @@
 import boto3
-from fastapi.testclient import TestClient
+from httpx2 import Client
 
 from dashboard import __version__
 from dashboard.settings import Settings
 from tests.unit.conftest import make_client
 
 
-def test_health_is_200_with_table_environment_and_version(anonymous: TestClient) -> None:
+def test_health_is_200_with_table_environment_and_version(anonymous: Client) -> None:
     response = anonymous.get("/health")
 
     assert response.status_code == 200
@@ -18,7 +18,7 @@ def test_health_is_200_with_table_environment_and_version(anonymous: TestClient)
     }
 
 
-def test_health_is_503_when_the_table_is_missing(anonymous: TestClient) -> None:
+def test_health_is_503_when_the_table_is_missing(anonymous: Client) -> None:
     boto3.client("dynamodb").delete_table(TableName="items")
 
     response = anonymous.get("/health")

@@ -2,7 +2,7 @@ import json
 
 import boto3
 import pytest
-from fastapi.testclient import TestClient
+from httpx2 import Client
 
 from dashboard.settings import Settings
 from tests.unit.conftest import API_KEY, make_client, put_candles
@@ -10,7 +10,7 @@ from tests.unit.conftest import API_KEY, make_client, put_candles
 OHLC = "/api/v2/tickers/{}/ohlc"
 
 
-def test_daily_candles_in_range(client: TestClient) -> None:
+def test_daily_candles_in_range(client: Client) -> None:
     put_candles("AAPL", "D", [1, 2, 3, 40])
 
     response = client.get(OHLC.format("aapl"), params={"range": "1M", "resolution": "D"})
@@ -34,7 +34,7 @@ def test_daily_candles_in_range(client: TestClient) -> None:
     assert (body["start_date"], body["end_date"]) == ("2026-10-21", "2026-11-20")
 
 
-def test_intraday_candles_when_present(client: TestClient) -> None:
+def test_intraday_candles_when_present(client: Client) -> None:
     put_candles("AAPL", "5", [1, 2])
 
     body = client.get(OHLC.format("AAPL"), params={"range": "1W", "resolution": "5"}).json()
@@ -44,7 +44,7 @@ def test_intraday_candles_when_present(client: TestClient) -> None:
     assert body["candles"][0]["date"] == "2026-11-18T14:30:00Z"
 
 
-def test_empty_intraday_falls_back_to_daily_with_a_message(client: TestClient) -> None:
+def test_empty_intraday_falls_back_to_daily_with_a_message(client: Client) -> None:
     put_candles("MSFT", "D", [1, 2])
 
     body = client.get(OHLC.format("MSFT"), params={"range": "1W", "resolution": "15"}).json()
@@ -57,7 +57,7 @@ def test_empty_intraday_falls_back_to_daily_with_a_message(client: TestClient) -
     assert body["count"] == 2
 
 
-def test_candles_from_the_s3_cache_when_the_table_has_none(client: TestClient) -> None:
+def test_candles_from_the_s3_cache_when_the_table_has_none(client: Client) -> None:
     candles = [
         {"date": "2026-11-19", "open": 10, "high": 12, "low": 9, "close": 11, "volume": 5},
         {"date": "2025-01-01", "open": 1, "high": 1, "low": 1, "close": 1, "volume": 1},
@@ -72,7 +72,7 @@ def test_candles_from_the_s3_cache_when_the_table_has_none(client: TestClient) -
     assert body["candles"][0]["close"] == 11
 
 
-def test_unknown_ticker_is_404(client: TestClient) -> None:
+def test_unknown_ticker_is_404(client: Client) -> None:
     response = client.get(OHLC.format("ZZZZ"))
 
     assert response.status_code == 404
@@ -82,12 +82,12 @@ def test_unknown_ticker_is_404(client: TestClient) -> None:
 @pytest.mark.parametrize(
     "params", [{"range": "2W"}, {"resolution": "2"}, {"resolution": "d1"}, {"range": ""}]
 )
-def test_invalid_range_or_resolution_is_422(client: TestClient, params: dict) -> None:
+def test_invalid_range_or_resolution_is_422(client: Client, params: dict) -> None:
     assert client.get(OHLC.format("AAPL"), params=params).status_code == 422
 
 
 @pytest.mark.parametrize("ticker", ["TOOLONG", "A1", "BRK.B"])
-def test_invalid_ticker_is_422(client: TestClient, ticker: str) -> None:
+def test_invalid_ticker_is_422(client: Client, ticker: str) -> None:
     assert client.get(OHLC.format(ticker)).status_code == 422
 
 

@@ -1,7 +1,7 @@
 import re
 
 import pytest
-from fastapi.testclient import TestClient
+from httpx2 import Client
 
 from dashboard.storage import dynamo, items
 from tests.unit.aws_events import recording
@@ -9,7 +9,7 @@ from tests.unit.conftest import put_article
 
 
 @pytest.fixture
-def articles(client: TestClient) -> TestClient:
+def articles(client: Client) -> Client:
     put_article(10, "positive", 0.8, "tech")
     put_article(50, "negative", -0.6, "tech")
     put_article(90, "neutral", 0.0, "markets")
@@ -18,7 +18,7 @@ def articles(client: TestClient) -> TestClient:
     return client
 
 
-def test_metrics_counts_analyzed_items_in_the_window(articles: TestClient) -> None:
+def test_metrics_counts_analyzed_items_in_the_window(articles: Client) -> None:
     response = articles.get("/api/v2/metrics", params={"hours": 24})
 
     assert response.status_code == 200
@@ -34,19 +34,19 @@ def test_metrics_counts_analyzed_items_in_the_window(articles: TestClient) -> No
     assert body["top_tags"] == {"tech": 2, "markets": 1}
 
 
-def test_metrics_wider_window_includes_older_items(articles: TestClient) -> None:
+def test_metrics_wider_window_includes_older_items(articles: Client) -> None:
     assert articles.get("/api/v2/metrics", params={"hours": 48}).json()["counts"]["total"] == 4
 
 
 @pytest.mark.parametrize("hours", ["0", "169", "-1", "abc"])
-def test_metrics_hours_outside_1_to_168_is_422(client: TestClient, hours: str) -> None:
+def test_metrics_hours_outside_1_to_168_is_422(client: Client, hours: str) -> None:
     response = client.get("/api/v2/metrics", params={"hours": hours})
 
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", "hours"]
 
 
-def test_sentiment_by_tag_in_the_default_window(articles: TestClient) -> None:
+def test_sentiment_by_tag_in_the_default_window(articles: Client) -> None:
     response = articles.get("/api/v2/sentiment", params={"tags": "tech,markets"})
 
     assert response.status_code == 200
@@ -55,7 +55,7 @@ def test_sentiment_by_tag_in_the_default_window(articles: TestClient) -> None:
     assert tags["markets"]["total"] == 1
 
 
-def test_sentiment_over_the_hours_before_an_explicit_end(articles: TestClient) -> None:
+def test_sentiment_over_the_hours_before_an_explicit_end(articles: Client) -> None:
     response = articles.get(
         "/api/v2/sentiment", params={"tags": "markets", "end": "2026-11-20T15:30:00Z", "hours": 48}
     )
@@ -66,7 +66,7 @@ def test_sentiment_over_the_hours_before_an_explicit_end(articles: TestClient) -
     assert body["tags"][0]["counts"]["total"] == 2
 
 
-def test_sentiment_end_with_an_offset_is_converted_to_utc(articles: TestClient) -> None:
+def test_sentiment_end_with_an_offset_is_converted_to_utc(articles: Client) -> None:
     response = articles.get(
         "/api/v2/sentiment", params={"tags": "markets", "end": "2026-11-20T17:30:00+02:00"}
     )
@@ -74,7 +74,7 @@ def test_sentiment_end_with_an_offset_is_converted_to_utc(articles: TestClient) 
     assert response.json()["end"] == "2026-11-20T15:30:00Z"
 
 
-def test_sentiment_without_tags_is_422(client: TestClient) -> None:
+def test_sentiment_without_tags_is_422(client: Client) -> None:
     response = client.get("/api/v2/sentiment")
 
     assert response.status_code == 422
@@ -85,21 +85,21 @@ INVALID_TAGS = ["", ",", "tech,", "tech, markets", "bad tag", "x" * 51, ",".join
 
 
 @pytest.mark.parametrize("tags", INVALID_TAGS)
-def test_sentiment_with_invalid_tags_is_422_with_a_message(client: TestClient, tags: str) -> None:
+def test_sentiment_with_invalid_tags_is_422_with_a_message(client: Client, tags: str) -> None:
     response = client.get("/api/v2/sentiment", params={"tags": tags})
 
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", "tags"]
 
 
-def test_sentiment_tags_are_case_insensitive_and_counted_once(articles: TestClient) -> None:
+def test_sentiment_tags_are_case_insensitive_and_counted_once(articles: Client) -> None:
     body = articles.get("/api/v2/sentiment", params={"tags": "Tech,TECH,tech"}).json()
 
     assert [entry["tag"] for entry in body["tags"]] == ["tech"]
 
 
 @pytest.mark.parametrize("hours", ["0", "2161", "1.5"])
-def test_sentiment_window_outside_1_to_2160_hours_is_422(client: TestClient, hours: str) -> None:
+def test_sentiment_window_outside_1_to_2160_hours_is_422(client: Client, hours: str) -> None:
     response = client.get("/api/v2/sentiment", params={"tags": "tech", "hours": hours})
 
     assert response.status_code == 422
@@ -131,13 +131,13 @@ REFUSED_ENDS = [
 
 @pytest.mark.parametrize("end", ACCEPTED_ENDS)
 def test_sentiment_end_in_rfc_3339_within_the_years_1970_to_2999_is_accepted(
-    client: TestClient, end: str
+    client: Client, end: str
 ) -> None:
     assert client.get("/api/v2/sentiment", params={"tags": "tech", "end": end}).status_code == 200
 
 
 @pytest.mark.parametrize("end", REFUSED_ENDS)
-def test_sentiment_end_outside_that_rule_is_422_naming_it(client: TestClient, end: str) -> None:
+def test_sentiment_end_outside_that_rule_is_422_naming_it(client: Client, end: str) -> None:
     response = client.get("/api/v2/sentiment", params={"tags": "tech", "end": end})
 
     assert response.status_code == 422
@@ -147,7 +147,7 @@ def test_sentiment_end_outside_that_rule_is_422_naming_it(client: TestClient, en
 
 
 def test_the_document_states_the_end_and_tags_rules_the_service_enforces(
-    client: TestClient,
+    client: Client,
 ) -> None:
     parameters = {
         parameter["name"]: parameter["schema"]
@@ -167,7 +167,7 @@ def test_the_document_states_the_end_and_tags_rules_the_service_enforces(
     assert parameters["hours"]["maximum"] == 2160
 
 
-def test_trends_are_hourly_buckets(articles: TestClient) -> None:
+def test_trends_are_hourly_buckets(articles: Client) -> None:
     response = articles.get("/api/v2/trends", params={"hours": 3})
 
     assert response.status_code == 200
@@ -176,21 +176,21 @@ def test_trends_are_hourly_buckets(articles: TestClient) -> None:
     assert sum(p["count"] for p in points) == 3
 
 
-def test_trends_for_one_tag(articles: TestClient) -> None:
+def test_trends_for_one_tag(articles: Client) -> None:
     body = articles.get("/api/v2/trends", params={"hours": 48, "tag": "markets"}).json()
 
     assert body["tag"] == "markets"
     assert sum(p["count"] for p in body["points"]) == 2
 
 
-def test_articles_newest_first_with_limit(articles: TestClient) -> None:
+def test_articles_newest_first_with_limit(articles: Client) -> None:
     body = articles.get("/api/v2/articles", params={"limit": 2}).json()
 
     assert body["count"] == 2
     assert [a["title"] for a in body["articles"]] == ["tech story 10", "tech story 50"]
 
 
-def test_articles_filtered_by_sentiment(articles: TestClient) -> None:
+def test_articles_filtered_by_sentiment(articles: Client) -> None:
     body = articles.get("/api/v2/articles", params={"sentiment": "positive"}).json()
 
     assert {a["sentiment"] for a in body["articles"]} == {"positive"}
@@ -199,13 +199,13 @@ def test_articles_filtered_by_sentiment(articles: TestClient) -> None:
 
 @pytest.mark.parametrize("sentiment", ["angry", "null", ""])
 def test_articles_with_a_sentiment_the_document_does_not_list_is_422(
-    client: TestClient, sentiment: str
+    client: Client, sentiment: str
 ) -> None:
     assert client.get("/api/v2/articles", params={"sentiment": sentiment}).status_code == 422
 
 
 @pytest.mark.parametrize("tag", ["", "bad tag", "x" * 51])
-def test_trends_for_an_invalid_tag_is_422(client: TestClient, tag: str) -> None:
+def test_trends_for_an_invalid_tag_is_422(client: Client, tag: str) -> None:
     response = client.get("/api/v2/trends", params={"tag": tag})
 
     assert response.status_code == 422
@@ -230,7 +230,7 @@ def test_sentiment_endpoints_say_they_are_not_configured_without_naming_the_sett
 
 
 def test_metrics_count_the_newest_items_and_say_when_the_window_held_more(
-    articles: TestClient, monkeypatch: pytest.MonkeyPatch
+    articles: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(items, "MAX_ITEMS", 2)
 
@@ -241,12 +241,12 @@ def test_metrics_count_the_newest_items_and_say_when_the_window_held_more(
     assert body["top_tags"] == {"tech": 2}  # the items 10 and 50 minutes old, not the oldest
 
 
-def test_metrics_within_the_bound_are_not_partial(articles: TestClient) -> None:
+def test_metrics_within_the_bound_are_not_partial(articles: Client) -> None:
     assert articles.get("/api/v2/metrics", params={"hours": 48}).json()["partial"] is False
 
 
 def test_trends_are_partial_when_the_window_held_more(
-    articles: TestClient, monkeypatch: pytest.MonkeyPatch
+    articles: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(items, "MAX_ITEMS", 1)
 
@@ -257,7 +257,7 @@ def test_trends_are_partial_when_the_window_held_more(
 
 
 def test_sentiment_shares_one_bound_between_its_tags(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tags = [f"t{i}" for i in range(10)]
     for tag in tags:
@@ -274,7 +274,7 @@ def test_sentiment_shares_one_bound_between_its_tags(
     assert sum(query["count"] for query in queries) <= 10 + len(tags)  # + one probe per tag
 
 
-def test_articles_asks_dynamodb_for_no_more_than_the_limit(articles: TestClient) -> None:
+def test_articles_asks_dynamodb_for_no_more_than_the_limit(articles: Client) -> None:
     with recording("query") as queries:
         body = articles.get("/api/v2/articles", params={"limit": 1}).json()
 

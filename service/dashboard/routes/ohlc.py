@@ -5,16 +5,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+import msgspec
+from msgspec import Struct, field
 
 from dashboard import constants as env
-from dashboard.deps import CurrentSettings, Now
+from dashboard.call import Call
 from dashboard.errors import NotConfiguredError, NotFoundError
 from dashboard.models import Candle, Error, Ohlc
+from dashboard.routes import PROTECTED
 from dashboard.settings import Settings
 from dashboard.storage import prices
+from dashboard.web.inputs import whole
+from dashboard.web.routing import Router
 
-router = APIRouter(prefix="/api/v2/tickers", tags=["prices"])
+router = Router("/api/v2/tickers", tags=("prices",), **PROTECTED)
 
 Range = Literal["1W", "1M", "3M", "6M", "1Y"]
 Resolution = Literal["1", "5", "15", "30", "60", "D"]
@@ -27,6 +31,22 @@ LABELS = {
     "60": "hourly",
     "D": "daily",
 }
+
+
+class TickerPath(Struct):
+    ticker: Annotated[
+        str,
+        whole(
+            r"^[A-Za-z]{1,5}$",
+            description="1-5 letters (case does not matter).",
+            examples=["AAPL"],
+        ),
+    ]
+
+
+class OhlcQuery(Struct):
+    range_: Range = field(name="range", default="1M")
+    resolution: Resolution = "D"
 
 
 def _load(
@@ -50,27 +70,15 @@ def _load(
     "/{ticker}/ohlc",
     responses={404: {"model": Error, "description": "No price data for the ticker"}},
 )
-def ohlc(
-    settings: CurrentSettings,
-    now: Now,
-    ticker: Annotated[
-        str,
-        Path(
-            pattern=r"^[A-Za-z]{1,5}$",
-            description="1-5 letters (case does not matter).",
-            examples=["AAPL"],
-        ),
-    ],
-    range_: Annotated[Range, Query(alias="range")] = "1M",
-    resolution: Resolution = "D",
-) -> Ohlc:
+def ohlc(call: Call, path: TickerPath, query: OhlcQuery) -> Ohlc:
     """Candles for `ticker` over `range` at `resolution` minutes (or D for daily)."""
-    ticker = ticker.upper()
+    ticker, range_, resolution = path.ticker.upper(), query.range_, query.resolution
+    now = call.now
     start = now - timedelta(days=RANGE_DAYS[range_])
-    candles = _load(settings, ticker, resolution, start, now)
+    candles = _load(call.settings, ticker, resolution, start, now)
     served, message = resolution, None
     if not candles and resolution != "D":
-        candles = _load(settings, ticker, "D", start, now)
+        candles = _load(call.settings, ticker, "D", start, now)
         served = "D"
         message = (
             f"No {LABELS[resolution]} data for {ticker} over {range_}; "
@@ -80,7 +88,7 @@ def ohlc(
         raise NotFoundError(f"no price data for {ticker} over {range_}")
     return Ohlc(
         ticker=ticker,
-        candles=[Candle.model_validate(candle) for candle in candles],
+        candles=msgspec.convert(candles, list[Candle]),
         resolution=served,
         resolution_fallback=served != resolution,
         fallback_message=message,

@@ -1,0 +1,236 @@
+"""The HTTP layer (dashboard.web) as callers meet it: events, routing, inputs, CORS, assets."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from httpx2 import Client
+
+from dashboard.app import create_app
+from dashboard.settings import Settings
+from dashboard.web import events
+from dashboard.web.application import DOCS_PATH, OPENAPI_PATH
+from tests.support.lambda_http import FakeLambdaContext
+from tests.unit.conftest import NOW, ORIGIN, event
+from tests.unit.test_handler import SERVICE_DIR
+
+CONFIGS = "/api/v2/configurations"
+
+
+def invoke(settings: Settings, payload: dict[str, Any]) -> dict[str, Any]:
+    """The app's raw Lambda result for `payload`."""
+    return create_app(settings, clock=lambda: NOW)(payload, FakeLambdaContext())
+
+
+def test_a_rest_api_event_carries_repeated_query_values_and_headers(
+    moto: None, settings: Settings
+) -> None:
+    payload = event("apigw_v1_health.json")
+    payload["path"] = "/api/v2/metrics"
+    payload["multiValueQueryStringParameters"] = {"hours": ["1", "2"]}
+    payload["multiValueHeaders"]["Authorization"] = ["Bearer unit-test-key-0123456789"]
+
+    result = invoke(settings, payload)
+
+    assert result["statusCode"] == 200
+    assert json.loads(result["body"])["hours"] == 2  # the last value, as for HTTP API events
+
+
+def test_a_body_that_is_not_base64_is_400(settings: Settings) -> None:
+    payload = event("apigw_v2_create_configuration.json")
+    payload["body"] = "not base64!"
+
+    result = invoke(settings, payload)
+
+    assert result["statusCode"] == 400
+    assert "base64" in json.loads(result["body"])["detail"]
+
+
+def test_an_event_that_is_no_http_request_is_refused_by_name(settings: Settings) -> None:
+    with pytest.raises(events.UnsupportedEventError, match="not an HTTP event"):
+        invoke(settings, {"Records": [{"eventSource": "aws:s3"}]})
+
+
+def test_a_binary_answer_travels_as_base64() -> None:
+    response = events.Response(200, b"\xff\x00", {"content-type": "application/octet-stream"})
+
+    result = events.result(response)
+
+    assert result["isBase64Encoded"] is True
+    assert base64.b64decode(result["body"]) == b"\xff\x00"
+
+
+def test_a_known_path_with_another_method_is_405_naming_the_allowed_ones(client: Client) -> None:
+    response = client.put(f"{CONFIGS}/{'0' * 32}")
+
+    assert response.status_code == 405
+    assert response.json() == {"detail": "Method Not Allowed"}
+    assert response.headers["allow"] == "DELETE, GET, PATCH"
+
+
+@pytest.mark.parametrize(
+    ("request_args", "loc"),
+    [
+        ({"method": "GET", "url": "/api/v2/tickers/AAPL%0A/ohlc"}, ["path", "ticker"]),
+        ({"method": "GET", "url": "/api/v2/trends", "params": {"tag": "tech\n"}}, ["query", "tag"]),
+        (
+            {"method": "POST", "url": CONFIGS, "json": {"name": "x", "tickers": ["AAPL\n"]}},
+            ["body", "tickers", 0],
+        ),
+    ],
+    ids=["path", "query", "body"],
+)
+def test_a_pattern_must_match_the_whole_value_no_final_newline(
+    client: Client, request_args: dict[str, Any], loc: list[str | int]
+) -> None:
+    response = client.request(**request_args)
+
+    assert response.status_code == 422
+    [problem] = response.json()["detail"]
+    assert problem["loc"] == loc
+    assert problem["msg"].endswith("$'")  # the pattern as the document states it
+
+
+def test_every_input_that_fails_is_one_problem(client: Client) -> None:
+    response = client.patch(f"{CONFIGS}/not-an-id", json={"timeframe_days": "7"})
+
+    assert response.status_code == 422
+    assert [problem["loc"] for problem in response.json()["detail"]] == [
+        ["path", "config_id"],
+        ["body", "timeframe_days"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            {"name": "x", "colour": "red"},
+            {"type": "extra_forbidden", "loc": ["body", "colour"]},
+        ),
+        ({"tickers": []}, {"type": "missing", "loc": ["body", "name"]}),
+        ({"name": "x", "tickers": ["A", "A"]}, {"type": "value_error", "loc": ["body", "tickers"]}),
+        ({"name": "x", "include_extended_hours": 1}, {"type": "value_error"}),
+    ],
+    ids=["unknown field", "missing field", "repeated tickers", "strict boolean"],
+)
+def test_body_problems_name_their_kind_and_field(
+    client: Client, body: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    response = client.post(CONFIGS, json=body)
+
+    assert response.status_code == 422
+    [problem] = response.json()["detail"]
+    assert problem.items() >= expected.items()
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "kind"),
+    [
+        (b"", "application/json", "missing"),
+        (b"name=x", "application/x-www-form-urlencoded", "json_invalid"),
+        (b'{"name": "x"', "application/json", "json_invalid"),
+    ],
+    ids=["empty", "form", "truncated"],
+)
+def test_a_body_that_is_no_json_object_is_422(
+    client: Client, content: bytes, content_type: str, kind: str
+) -> None:
+    response = client.post(CONFIGS, content=content, headers={"Content-Type": content_type})
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0] | {"msg": ""} == {"type": kind, "loc": ["body"], "msg": ""}
+
+
+@pytest.mark.parametrize(
+    ("headers", "refused"),
+    [
+        ({"Origin": "https://evil.example.com"}, "origin"),
+        ({"Origin": ORIGIN, "Access-Control-Request-Method": "PUT"}, "method"),
+        ({"Origin": ORIGIN, "Access-Control-Request-Headers": "x-secret"}, "headers"),
+    ],
+    ids=["origin", "method", "headers"],
+)
+def test_a_preflight_outside_the_policy_is_400_saying_what(
+    anonymous: Client, headers: dict[str, str], refused: str
+) -> None:
+    headers = {"Access-Control-Request-Method": "GET", **headers}
+
+    response = anonymous.options("/api/v2/metrics", headers=headers)
+
+    assert response.status_code == 400
+    assert response.text == f"Disallowed CORS {refused}"
+    assert response.headers.get("access-control-allow-origin") == (
+        ORIGIN if headers["Origin"] == ORIGIN else None
+    )
+
+
+def test_a_preflight_names_the_allowed_methods_headers_and_max_age(anonymous: Client) -> None:
+    response = anonymous.options(
+        "/api/v2/metrics",
+        headers={"Origin": ORIGIN, "Access-Control-Request-Method": "PATCH"},
+    )
+
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-methods"] == "GET, POST, PATCH, DELETE, OPTIONS"
+    assert response.headers["access-control-allow-headers"] == (
+        "Accept, Accept-Language, Authorization, Content-Language, Content-Type, X-User-ID"
+    )
+    assert response.headers["access-control-max-age"] == "600"
+    assert response.headers["vary"] == "Origin"
+
+
+def test_an_allowed_origin_is_echoed_on_errors_too(anonymous: Client) -> None:
+    response = anonymous.get(CONFIGS, headers={"Origin": ORIGIN})
+
+    assert response.status_code == 401
+    assert response.headers["access-control-allow-origin"] == ORIGIN
+    assert response.headers["vary"] == "Origin"
+
+
+def test_an_asset_the_browser_has_is_304_without_a_body(anonymous: Client) -> None:
+    first = anonymous.get("/static/app.js")
+
+    again = anonymous.get("/static/app.js", headers={"If-None-Match": first.headers["etag"]})
+
+    assert first.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert again.status_code == 304
+    assert again.content == b""
+
+
+def test_the_document_states_patterns_as_json_schema_writes_them(anonymous: Client) -> None:
+    text = anonymous.get(OPENAPI_PATH).text
+
+    assert "\\\\Z" not in text
+    assert '"pattern":"^[A-Z]{1,5}$"' in text
+
+
+def test_the_docs_page_loads_the_document(anonymous: Client) -> None:
+    response = anonymous.get(DOCS_PATH)
+
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert f'url: "{OPENAPI_PATH}"' in response.text
+
+
+def test_import_loads_no_web_framework_event_loop_or_document_builder() -> None:
+    """What cold start must not pay for (docs/benchmarks.md): none of these at import."""
+    modules = ["fastapi", "starlette", "pydantic", "mangum", "asyncio", "dashboard.web.openapi"]
+    script = f"import sys, handler; print([m for m in {modules!r} if m in sys.modules])"
+
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(SERVICE_DIR)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
