@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,21 +39,10 @@ TAG = "sentiment-dashboard/lambda:bench"
 TABLE = "bench-items"
 REGION = "us-east-1"
 MIB = 1024**2
-# A handler without the lazy-client rule: boto3 imported and a client made at import.
-NAIVE_HANDLER = """\
-import boto3
-import fastapi
-import mangum
-import pydantic
-
-_dynamodb = boto3.client("dynamodb")
-
-from handler import lambda_handler  # noqa: E402,F401  the same app on top
-"""
-# The service ships botocore alone; the naive handler needs boto3 (and s3transfer) on top, installed
-# from the test lock's hashed pins (the same versions the tests use), and botocore as its wheel
-# installs it (the service's image keeps the data of two services only).
-NAIVE_EXTRAS = ("boto3", "s3transfer", "botocore")
+# The baseline of bench/bench_service.py (bench/naive_handler.py: FastAPI, Mangum, boto3 and two
+# clients made at import) in an image of its own: the service's image with the `bench` dependency
+# group of pyproject.toml installed on top, from the lock with its hashes, and botocore as its
+# wheel installs it (the service's image keeps the data of two services only).
 NAIVE_DOCKERFILE = """\
 ARG IMAGE
 FROM ${IMAGE}
@@ -61,6 +52,7 @@ RUN --mount=type=bind,source=naive-requirements.txt,target=/tmp/naive-requiremen
     && PIP_DISABLE_PIP_VERSION_CHECK=1 pip install --require-hashes --no-deps --no-cache-dir \\
         --only-binary=:all: --upgrade --target "${LAMBDA_TASK_ROOT}" -r /tmp/naive-requirements.txt
 COPY naive_handler.py ${LAMBDA_TASK_ROOT}/
+RUN python3 -m compileall -q --invalidation-mode unchecked-hash ${LAMBDA_TASK_ROOT}/naive_handler.py
 CMD ["naive_handler.lambda_handler"]
 """
 # The floors of bench/bench_service.py, mounted into the service's image (so on the same trimmed
@@ -71,16 +63,23 @@ TASK_ROOT = "/var/task"
 
 
 def naive_requirements() -> str:
-    """The NAIVE_EXTRAS entries (with hashes) of the unit tests' lock."""
-    lock = (REPO_ROOT / "tests" / "unit" / "requirements.txt").read_text()
-    blocks = lock.split("\n")
-    wanted, keep = [], False
-    for line in blocks:
-        if line and not line.startswith((" ", "#")):
-            keep = line.split("==")[0] in NAIVE_EXTRAS
-        if keep and not line.lstrip().startswith("#"):
-            wanted.append(line)
-    return "\n".join(wanted) + "\n"
+    """The `bench` dependency group, exported from uv.lock with hashes."""
+    return subprocess.run(
+        [
+            str(REPO_ROOT / ".venv" / "bin" / "uv"),
+            "export",
+            "--locked",
+            "--only-group",
+            "bench",
+            "--no-emit-project",
+            "--format",
+            "requirements-txt",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 @dataclass(frozen=True)
@@ -175,7 +174,7 @@ def measure(runs: int) -> dict[str, object]:
 
         naive_dir = Path(scratch) / "naive"
         naive_dir.mkdir()
-        (naive_dir / "naive_handler.py").write_text(NAIVE_HANDLER)
+        shutil.copy(REPO_ROOT / "bench" / "naive_handler.py", naive_dir)
         (naive_dir / "Dockerfile").write_text(NAIVE_DOCKERFILE)
         (naive_dir / "naive-requirements.txt").write_text(naive_requirements())
         naive_tag = f"{TAG}-naive"
@@ -225,7 +224,6 @@ def measure(runs: int) -> dict[str, object]:
                 "naive": Subject(naive_tag, event),
                 **{name: Subject(TAG, event, module) for name, module in FLOORS.items()},
                 "service_page": Subject(TAG, page),
-                "naive_page": Subject(naive_tag, page),
             }
             _cold_starts(subjects, env, 1)  # warms the page cache for every image and module
             cold_starts = _cold_starts(subjects, env, runs)
@@ -255,7 +253,6 @@ def render(results: dict[str, object]) -> str:
     code_only = float(results["code_only_build_s"])  # type: ignore[arg-type]
     python_startup: list[float] = results["python_startup"]  # type: ignore[assignment]
     service_page: ColdStart = results["service_page"]  # type: ignore[assignment]
-    naive_page: ColdStart = results["naive_page"]  # type: ignore[assignment]
     import_service: list[float] = results["import_service"]  # type: ignore[assignment]
     import_naive: list[float] = results["import_naive"]  # type: ignore[assignment]
     floor: ColdStart = results["floor"]  # type: ignore[assignment]
@@ -278,7 +275,7 @@ def render(results: dict[str, object]) -> str:
         f"| cold start: container start → first `/health` 200 (service) | "
         f"{_median_ms(service.first_response_s)} "
         f"({_of_naive(service.first_response_s, naive.first_response_s)}) |",
-        f"| cold start, naive handler (eager boto3 + client at import) | "
+        f"| cold start, naive handler (`bench/naive_handler.py`) | "
         f"{_median_ms(naive.first_response_s)} |",
         f"| cold start, FastAPI floor (`bench/floor_handler.py`) | "
         f"{_median_ms(floor.first_response_s)} "
@@ -286,9 +283,8 @@ def render(results: dict[str, object]) -> str:
         f"| cold start, botocore alone, no web framework (`bench/botocore_only_handler.py`) | "
         f"{_median_ms(botocore_only.first_response_s)} "
         f"({_of_naive(botocore_only.first_response_s, naive.first_response_s)}) |",
-        f"| cold start to first `/` page 200, no AWS call (service / naive) | "
-        f"{_median_ms(service_page.first_response_s)} / {_median_ms(naive_page.first_response_s)} "
-        f"({_ratio(naive_page.first_response_s, service_page.first_response_s)}) |",
+        f"| cold start to the first `/` page 200, no AWS call (service) | "
+        f"{_median_ms(service_page.first_response_s)} |",
         f"| handler import inside the image (service / naive) | {_median_ms(import_service)} / "
         f"{_median_ms(import_naive)} ({_ratio(import_naive, import_service)}) |",
         f"| `docker run <base> python -c pass` | {_median_ms(python_startup)} "
@@ -303,13 +299,11 @@ def render(results: dict[str, object]) -> str:
         "(`aws-lambda-rie`) on :8080, "
         "with the function's DynamoDB on a local moto server; it includes `docker run` itself. "
         "Every subject's containers are interleaved run by run. "
-        "The naive handler is the same image plus boto3 and s3transfer (which the service no "
-        "longer ships) and botocore with all its data, with a module that imports boto3, fastapi, "
-        "mangum and pydantic and creates a DynamoDB client at import, then serves the same app. "
-        "The two floors are `bench/`'s modules mounted into the service's image. "
-        "A first `/health` needs a DynamoDB client either way, so there the two differ little; "
-        "lazy clients pay off in "
-        "Lambda's init phase (the import) and on routes that make no AWS call.",
+        "The naive handler is `bench/naive_handler.py` (FastAPI, Mangum, boto3 and two clients "
+        "made at import), the baseline of `bench/bench_service.py`, in the service's image with "
+        "pyproject.toml's `bench` group installed on top (FastAPI, pydantic, Mangum, boto3, "
+        "and botocore with all its data). The two floors are `bench/`'s modules mounted into the "
+        "service's image.",
     ]
     return "\n".join(lines)
 

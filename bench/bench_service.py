@@ -119,11 +119,13 @@ GROUPS = {
         "annotated_types",
         "annotated_doc",
         "typing_inspection",
-        "typing_extensions",
+        "opentelemetry",
         "anyio",
         "sniffio",
         "idna",
     },
+    "msgspec": {"msgspec"},
+    "typing_extensions (msgspec, pydantic and Mangum import it)": {"typing_extensions"},
     "botocore, urllib3, dateutil, jmespath": {"botocore", "urllib3", "dateutil", "jmespath", "six"},
     "boto3, s3transfer": {"boto3", "s3transfer"},
     "mangum": {"mangum"},
@@ -285,7 +287,12 @@ def render(results: dict, runs: int, requests: int, before: str | None) -> str:
         "`bench/botocore_only_handler.py` (the same /health with no web framework at all). "
         "The service and both floors run on botocore as the image ships it (its data cut to "
         "DynamoDB and S3 by `service/trim_botocore_data.py`); the baseline on botocore as its "
-        "wheel installs it.",
+        "wheel installs it."
+        + (
+            f" The handler at `{before}`: the service as it was then, on the same botocore."
+            if before
+            else ""
+        ),
         "",
         "| measure | " + " | ".join(names[s] for s in subjects) + " |",
         "| --- | " + " | ".join("---" for _ in subjects) + " |",
@@ -349,12 +356,12 @@ def main() -> None:
     parser.add_argument("--before", help="also measure the service at this git ref")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch, running_moto_server(Path(scratch)) as moto:
-        # The service and the floors on botocore as the image ships it; the naive baseline (and the
-        # service as it was at --before) on botocore as its wheel installs it.
+        # The service (now and at --before) and the floors on botocore as the image ships it; the
+        # naive baseline on botocore as its wheel installs it.
         image_botocore = trimmed_botocore(Path(scratch) / "image-botocore")
         paths = {SERVICE: [image_botocore, REPO / "service"]}
         if args.before:
-            paths[BEFORE] = [export_service(args.before, Path(scratch) / "before")]
+            paths[BEFORE] = [image_botocore, export_service(args.before, Path(scratch) / "before")]
         paths |= {floor: [image_botocore, REPO / "bench"] for floor in (FLOOR, BOTOCORE_ONLY)}
         paths[NAIVE] = [REPO / "bench"]
         ENV["AWS_ENDPOINT_URL"] = moto.endpoint
