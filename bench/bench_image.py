@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -39,32 +40,40 @@ TAG = "sentiment-dashboard/lambda:bench"
 TABLE = "bench-items"
 REGION = "us-east-1"
 MIB = 1024**2
-# The baseline of bench/bench_service.py (bench/naive_handler.py: FastAPI, Mangum, boto3 and two
-# clients made at import) in an image of its own: the service's image with the `bench` dependency
-# group of pyproject.toml installed on top, from the lock with its hashes, and botocore as its
-# wheel installs it (the service's image keeps the data of two services only).
+# Two images on top of the service's, from pyproject.toml's `bench` group (the lock's hashed pins):
+# `framework` adds FastAPI, pydantic, Mangum and boto3 on the service's trimmed botocore (the
+# FastAPI floor of bench/bench_service.py runs there, as in that benchmark), and `naive` adds
+# botocore as its wheel installs it and serves bench/naive_handler.py, the baseline of both
+# benchmarks (FastAPI, Mangum, boto3 and two clients made at import).
 NAIVE_DOCKERFILE = """\
 ARG IMAGE
-FROM ${IMAGE}
-RUN --mount=type=bind,source=naive-requirements.txt,target=/tmp/naive-requirements.txt \\
+FROM ${IMAGE} AS framework
+RUN --mount=type=bind,source=framework-requirements.txt,target=/tmp/requirements.txt \\
     --mount=type=secret,id=pip_ca \\
     if [ -f /run/secrets/pip_ca ]; then export PIP_CERT=/run/secrets/pip_ca; fi \\
     && PIP_DISABLE_PIP_VERSION_CHECK=1 pip install --require-hashes --no-deps --no-cache-dir \\
-        --only-binary=:all: --upgrade --target "${LAMBDA_TASK_ROOT}" -r /tmp/naive-requirements.txt
+        --only-binary=:all: --target "${LAMBDA_TASK_ROOT}" -r /tmp/requirements.txt
+
+FROM framework AS naive
+RUN --mount=type=bind,source=botocore-requirements.txt,target=/tmp/requirements.txt \\
+    --mount=type=secret,id=pip_ca \\
+    if [ -f /run/secrets/pip_ca ]; then export PIP_CERT=/run/secrets/pip_ca; fi \\
+    && PIP_DISABLE_PIP_VERSION_CHECK=1 pip install --require-hashes --no-deps --no-cache-dir \\
+        --only-binary=:all: --upgrade --target "${LAMBDA_TASK_ROOT}" -r /tmp/requirements.txt
 COPY naive_handler.py ${LAMBDA_TASK_ROOT}/
 RUN python3 -m compileall -q --invalidation-mode unchecked-hash ${LAMBDA_TASK_ROOT}/naive_handler.py
 CMD ["naive_handler.lambda_handler"]
 """
-# The floors of bench/bench_service.py, mounted into the service's image (so on the same trimmed
-# botocore): the least a FastAPI + Mangum + botocore handler does, and botocore with no web
-# framework.
+# The floors of bench/bench_service.py, mounted into an image on the service's trimmed botocore:
+# the least a FastAPI + Mangum + botocore handler does (in `framework`), and botocore with no web
+# framework (in the service's own image).
 FLOORS = {"floor": "floor_handler", "botocore_only": "botocore_only_handler"}
 TASK_ROOT = "/var/task"
 
 
-def naive_requirements() -> str:
-    """The `bench` dependency group, exported from uv.lock with hashes."""
-    return subprocess.run(
+def bench_requirements() -> tuple[str, str]:
+    """The `bench` group exported from uv.lock with hashes: (all but botocore, botocore)."""
+    export = subprocess.run(
         [
             str(REPO_ROOT / ".venv" / "bin" / "uv"),
             "export",
@@ -80,6 +89,11 @@ def naive_requirements() -> str:
         text=True,
         check=True,
     ).stdout
+    blocks = re.split(r"\n(?=[a-z0-9])", export)
+    requirements = [block for block in blocks if re.match(r"[a-z0-9][a-z0-9._-]*==", block)]
+    botocore = [block for block in requirements if block.startswith("botocore==")]
+    others = [block for block in requirements if not block.startswith("botocore==")]
+    return "\n".join(others) + "\n", "\n".join(botocore) + "\n"
 
 
 @dataclass(frozen=True)
@@ -176,18 +190,23 @@ def measure(runs: int) -> dict[str, object]:
         naive_dir.mkdir()
         shutil.copy(REPO_ROOT / "bench" / "naive_handler.py", naive_dir)
         (naive_dir / "Dockerfile").write_text(NAIVE_DOCKERFILE)
-        (naive_dir / "naive-requirements.txt").write_text(naive_requirements())
-        naive_tag = f"{TAG}-naive"
-        docker.docker(
-            "build",
-            "--build-arg",
-            f"IMAGE={TAG}",
-            *(["--secret", f"id=pip_ca,src={CA_BUNDLE}"] if CA_BUNDLE.is_file() else []),
-            "-t",
-            naive_tag,
-            str(naive_dir),
-            env={"DOCKER_BUILDKIT": "1"},
-        )
+        framework_requirements, botocore_requirements = bench_requirements()
+        (naive_dir / "framework-requirements.txt").write_text(framework_requirements)
+        (naive_dir / "botocore-requirements.txt").write_text(botocore_requirements)
+        framework_tag, naive_tag = f"{TAG}-framework", f"{TAG}-naive"
+        for stage, tag in (("framework", framework_tag), ("naive", naive_tag)):
+            docker.docker(
+                "build",
+                "--build-arg",
+                f"IMAGE={TAG}",
+                *(["--secret", f"id=pip_ca,src={CA_BUNDLE}"] if CA_BUNDLE.is_file() else []),
+                "--target",
+                stage,
+                "-t",
+                tag,
+                str(naive_dir),
+                env={"DOCKER_BUILDKIT": "1"},
+            )
 
         size = image_checks.image_size_from_docker(TAG, docker=docker.DOCKER)
         base_size = image_checks.image_size_from_docker(base, docker=docker.DOCKER)
@@ -222,7 +241,8 @@ def measure(runs: int) -> dict[str, object]:
             subjects = {
                 "service": Subject(TAG, event),
                 "naive": Subject(naive_tag, event),
-                **{name: Subject(TAG, event, module) for name, module in FLOORS.items()},
+                "floor": Subject(framework_tag, event, FLOORS["floor"]),
+                "botocore_only": Subject(TAG, event, FLOORS["botocore_only"]),
                 "service_page": Subject(TAG, page),
             }
             _cold_starts(subjects, env, 1)  # warms the page cache for every image and module
@@ -230,7 +250,7 @@ def measure(runs: int) -> dict[str, object]:
         python_startup = _python_startup(base, runs)
         import_service = _import_times(TAG, "handler", env, runs)
         import_naive = _import_times(naive_tag, "naive_handler", env, runs)
-        docker.remove_images(naive_tag, TAG, clean_tag, bench_base)
+        docker.remove_images(naive_tag, framework_tag, TAG, clean_tag, bench_base)
     return {
         "base": base,
         "size": size,
@@ -302,8 +322,9 @@ def render(results: dict[str, object]) -> str:
         "The naive handler is `bench/naive_handler.py` (FastAPI, Mangum, boto3 and two clients "
         "made at import), the baseline of `bench/bench_service.py`, in the service's image with "
         "pyproject.toml's `bench` group installed on top (FastAPI, pydantic, Mangum, boto3, "
-        "and botocore with all its data). The two floors are `bench/`'s modules mounted into the "
-        "service's image.",
+        "and botocore with all its data). The FastAPI floor is `bench/floor_handler.py` mounted "
+        "into the service's image with that group installed but botocore still trimmed; "
+        "botocore alone is `bench/botocore_only_handler.py` mounted into the service's image.",
     ]
     return "\n".join(lines)
 
