@@ -70,15 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dashboard: {url}   (Ctrl-C to stop)", flush=True)
         import handler
 
-        server = apigw_front.serve_in_process(
-            "127.0.0.1", args.port, handler.lambda_handler, quiet=False
+        apigw_front.serve_until_interrupted(
+            apigw_front.serve_in_process(
+                "127.0.0.1", args.port, handler.lambda_handler, quiet=False
+            )
         )
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.server_close()
     return 0
 
 

@@ -269,6 +269,16 @@ def _server(
     return server
 
 
+def serve_until_interrupted(server: http.server.ThreadingHTTPServer) -> None:
+    """Serve until Ctrl-C (or SystemExit, e.g. from a SIGTERM handler), then close the socket."""
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listen", default="127.0.0.1:8090", help="host:port to serve on")
@@ -286,12 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         host or "127.0.0.1", int(port), args.invoke_url, args.timeout, quiet=not args.verbose
     )
     print(f"apigw-front: http://{args.listen}/ -> {args.invoke_url}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_interrupted(server)
     return 0
 
 

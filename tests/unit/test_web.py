@@ -16,6 +16,7 @@ from dashboard.app import create_app
 from dashboard.settings import Settings
 from dashboard.web import events
 from dashboard.web.application import DOCS_PATH, OPENAPI_PATH
+from dashboard.web.routing import Router
 from tests.support.lambda_http import FakeLambdaContext
 from tests.unit.conftest import NOW, ORIGIN, event
 from tests.unit.test_handler import SERVICE_DIR
@@ -194,6 +195,15 @@ def test_an_allowed_origin_is_echoed_on_errors_too(anonymous: Client) -> None:
     assert response.headers["vary"] == "Origin"
 
 
+def test_head_is_answered_like_get_without_the_body(anonymous: Client) -> None:
+    get, head = anonymous.get("/static/style.css"), anonymous.head("/static/style.css")
+
+    assert head.status_code == get.status_code == 200
+    assert head.headers["etag"] == get.headers["etag"]
+    assert head.content == b""
+    assert get.content
+
+
 def test_an_asset_the_browser_has_is_304_without_a_body(anonymous: Client) -> None:
     first = anonymous.get("/static/app.js")
 
@@ -234,3 +244,15 @@ def test_import_loads_no_web_framework_event_loop_or_document_builder() -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_a_route_parameter_that_is_no_input_is_refused_at_import() -> None:
+    router = Router()
+
+    def lookup(
+        call: object, query: int, page: int
+    ) -> None:  # `page` is neither path, query nor body
+        return None
+
+    with pytest.raises(TypeError, match=r"parameters \['page'\] must be among"):
+        router.get("/lookup")(lookup)

@@ -73,13 +73,15 @@ class Application:
             return preflight
         with self.around():
             response = self._dispatch(request)
+        if request.method == "HEAD":
+            response.body = b""
         if self.cors:
             self.cors.decorate(request, response)
         return response
 
     def _dispatch(self, request: Request) -> Response:
         try:
-            if request.method == "GET" and request.path in (OPENAPI_PATH, DOCS_PATH):
+            if request.method in ("GET", "HEAD") and request.path in (OPENAPI_PATH, DOCS_PATH):
                 return self._documentation(request.path)
             endpoint, path_values = self.routes.match(request.method, request.path)
             context = self.context_for(request, endpoint)

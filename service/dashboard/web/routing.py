@@ -114,8 +114,18 @@ class Router:
 
 
 def _inputs(handler: Callable[..., Any]) -> dict[str, Any]:
+    """Input name -> type, from the parameters after the first (the context) and their
+    annotations; a parameter that is no input, or has no type, is a mistake caught at import."""
+    code = handler.__code__
+    names = code.co_varnames[1 : code.co_argcount + code.co_kwonlyargcount]
     hints = typing.get_type_hints(handler, include_extras=True)
-    return {name: hints[name] for name in INPUTS if name in hints}
+    wrong = [name for name in names if name not in INPUTS or name not in hints]
+    if wrong:
+        raise TypeError(
+            f"route {handler.__qualname__}: parameters {wrong} must be among {INPUTS}, annotated "
+            "with their msgspec type"
+        )
+    return {name: hints[name] for name in names}
 
 
 @dataclass(frozen=True)
@@ -138,12 +148,13 @@ class RouteTable:
         self._paths = list(compiled.values())
 
     def match(self, method: str, path: str) -> tuple[Endpoint, dict[str, str]]:
+        """The endpoint and its path parameters; HEAD is answered by the GET endpoint."""
         allowed: list[str] = []
         for entry in self._paths:
             found = entry.pattern.fullmatch(path)
             if found is None:
                 continue
-            endpoint = entry.by_method.get(method)
+            endpoint = entry.by_method.get("GET" if method == "HEAD" else method)
             if endpoint is not None:
                 return endpoint, found.groupdict()
             allowed += entry.by_method
