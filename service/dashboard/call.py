@@ -27,7 +27,7 @@ X_USER_ID = "X-User-ID"
 
 
 class AuthHeaders(Struct):
-    """The headers protected routes document besides the bearer key (read by `authenticated`)."""
+    """The headers protected routes document besides the bearer key (`call_factory` reads them)."""
 
     # Optional, never null. No pattern: the value is only compared with the key's user, and any
     # other value is a 403.

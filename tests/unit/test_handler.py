@@ -120,6 +120,18 @@ def test_import_makes_no_aws_client_and_does_not_import_boto3() -> None:
     assert result.stdout.strip() == "False False"
 
 
+def test_import_loads_no_web_framework_event_loop_or_document_builder() -> None:
+    """What cold start must not pay for (docs/benchmarks.md): none of these at import."""
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(SERVICE_DIR)}
+    modules = ["fastapi", "starlette", "pydantic", "mangum", "asyncio", "dashboard.web.openapi"]
+    script = f"import sys, handler; print([m for m in {modules!r} if m in sys.modules])"
+
+    result = _run_in_fresh_interpreter(script, env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_clients_are_created_once_and_reused(lambda_env: None) -> None:
     from dashboard import aws
 

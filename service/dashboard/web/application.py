@@ -109,15 +109,14 @@ class Application:
 
 def _arguments(endpoint: Endpoint, request: Request, path_values: dict[str, str]) -> dict[str, Any]:
     """The route's inputs from the request; every input that fails is one problem of the 422."""
-    sources: dict[str, Callable[[Any], Any]] = {
-        "path": lambda schema: inputs.parameters("path", path_values, schema),
-        "query": lambda schema: inputs.parameters("query", request.query_values(), schema),
-        "body": lambda schema: inputs.body(request, schema),
-    }
     arguments, problems = {}, []
     for name, schema in endpoint.inputs.items():
         try:
-            arguments[name] = sources[name](schema)
+            if name == "body":
+                arguments[name] = inputs.body(request, schema)
+            else:
+                values = path_values if name == "path" else request.query_values()
+                arguments[name] = inputs.parameters(name, values, schema)
         except InvalidInputError as error:
             problems += error.problems
     if problems:
