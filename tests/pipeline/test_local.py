@@ -54,13 +54,8 @@ def test_moto_is_pinned_python_with_moto_server_on_5000(source: dagger.Directory
 
     assert calls(moto, "from") == [{"address": local.PYTHON_IMAGE}]
     assert local.PYTHON_IMAGE == "python:3.13.9-slim"
-    assert [
-        "pip",
-        "install",
-        "--no-cache-dir",
-        "--disable-pip-version-check",
-        "moto[server]==5.1.18",
-    ] in execs(moto)
+    assert local.pip_install(local.MOTO_REQUIREMENTS) in execs(moto)
+    assert "moto[server]==5.1.18" in local.MOTO_REQUIREMENTS
     assert calls(moto, "withExposedPort")[0]["port"] == 5000
     assert env_of(moto)["MOTO_IAM_LOAD_MANAGED_POLICIES"] == "true"
     assert env_of(moto)["MOTO_RECORDER_FILEPATH"] == local.MOTO_RECORDING

@@ -24,8 +24,12 @@ from .terraform import TerraformOutputs
 PYTHON_IMAGE: Final = "python:3.13.9-slim"
 REGISTRY_IMAGE: Final = "registry:2.8.3"
 SKOPEO_IMAGE: Final = "quay.io/skopeo/stable:v1.16.1"
-MOTO_REQUIREMENT: Final = "moto[server]==5.1.18"
-BOTO3_REQUIREMENT: Final = "boto3==1.42.14"
+PIPELINE_REQUIREMENTS: Final = ("boto3==1.42.14", "tenacity==9.2.1")
+"""What the pipeline's plain modules import (ci/pyproject.toml's dependencies but dagger-io): the
+whole package set of every engine container that runs them. The rehearsal runs the same modules
+from the project's venv, so tests/pipeline/test_engine_containers.py builds a venv from exactly
+the set each container installs and runs that container's commands in it."""
+MOTO_REQUIREMENTS: Final = ("moto[server]==5.1.18", *PIPELINE_REQUIREMENTS)
 
 MOTO_HOST: Final = "moto"
 MOTO_PORT: Final = 5000
@@ -86,12 +90,16 @@ def with_fake_aws(env: Environment) -> Callable[[dagger.Container], dagger.Conta
     return apply
 
 
-def python_tools(source: dagger.Directory, requirement: str) -> dagger.Container:
-    """Python with one pinned requirement and ci/src on the path (for sentiment_pipeline)."""
+def pip_install(requirements: tuple[str, ...]) -> list[str]:
+    return ["pip", "install", "--no-cache-dir", "--disable-pip-version-check", *requirements]
+
+
+def python_tools(source: dagger.Directory, requirements: tuple[str, ...]) -> dagger.Container:
+    """Python with exactly `requirements` and ci/src on the path (for sentiment_pipeline)."""
     return (
         dag.container(platform=graph.PLATFORM)
         .from_(PYTHON_IMAGE)
-        .with_exec(["pip", "install", "--no-cache-dir", "--disable-pip-version-check", requirement])
+        .with_exec(pip_install(requirements))
         .with_directory(PIPELINE_DIR, source.directory("ci/src"))
         .with_env_variable("PYTHONPATH", PIPELINE_DIR)
     )
@@ -100,7 +108,7 @@ def python_tools(source: dagger.Directory, requirement: str) -> dagger.Container
 def moto_server(source: dagger.Directory, env: Environment) -> dagger.Service:
     """moto on :5000; its request recording (in a cache volume) is replayed at each start."""
     return (
-        python_tools(source, MOTO_REQUIREMENT)
+        python_tools(source, MOTO_REQUIREMENTS)
         .with_(with_fake_aws(env))
         .without_env_variable("AWS_ENDPOINT_URL")
         .with_env_variable("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
@@ -136,7 +144,7 @@ def aws_tool(
 ) -> dagger.Container:
     """The boto3 side of sentiment_pipeline (local_aws) bound to moto."""
     return (
-        python_tools(source, BOTO3_REQUIREMENT)
+        python_tools(source, PIPELINE_REQUIREMENTS)
         .with_(with_fake_aws(env))
         .with_service_binding(MOTO_HOST, moto)
         .with_env_variable("PIPELINE_RUN_ID", run_id)

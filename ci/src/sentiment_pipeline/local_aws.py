@@ -83,7 +83,8 @@ def serve_moto(host: str, port: int) -> None:
     threading.Event().wait()
 
 
-def main(argv: list[str] | None = None) -> int:
+def command_line() -> argparse.ArgumentParser:
+    """The commands local.py runs in its containers (one subcommand each)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     reg = commands.add_parser("register")
@@ -107,7 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     conf.add_argument("--function-name", required=True)
     serve = commands.add_parser("serve-moto")
     serve.add_argument("--listen", default="0.0.0.0:5000")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = command_line().parse_args(argv)
 
     if args.command == "register":
         digest = args.digest_file.read_text().strip()
