@@ -4,7 +4,7 @@ set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS_DIR="$REPO_ROOT/.tmp/bootstrap"
-SYSTEM_PACKAGES=(docker.io debootstrap docker-registry skopeo chromium chromium-driver)
+SYSTEM_PACKAGES=(docker.io debootstrap docker-registry skopeo chromium chromium-driver jq)
 
 say() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
 die() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }

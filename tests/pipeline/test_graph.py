@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import hashlib
 import json
+import time
 from typing import Any
 
 import boto3
@@ -106,7 +107,8 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
         return f"{address}@{DIGEST}"
 
     async def plaintext(self: dagger.Secret) -> str:
-        return plaintext_of(self)
+        made = calls(self, "secret")
+        return "value-of-" + made[-1]["uri"].replace("/", "-") if made else plaintext_of(self)
 
     async def image_ref(self: dagger.Container) -> str:
         seen["image_ref"].append(self)
@@ -116,7 +118,13 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     monkeypatch.setattr(dagger.File, "size", size)
     monkeypatch.setattr(dagger.Container, "stdout", stdout)
     monkeypatch.setattr(dagger.Container, "publish", publish)
+
+    async def uri(self: dagger.Secret) -> str:
+        made = calls(self, "secret")  # dag.secret("env://…"), as the CLI makes a flag's secret
+        return made[-1]["uri"] if made else ""
+
     monkeypatch.setattr(dagger.Secret, "plaintext", plaintext)
+    monkeypatch.setattr(dagger.Secret, "uri", uri)
     monkeypatch.setattr(dagger.Container, "image_ref", image_ref)
     seen["outputs"] = [outputs]
     return seen
@@ -404,6 +412,45 @@ def test_deploy_runs_the_chain_and_terraform_gets_the_published_digest(
         "api",
         "smoke",
     ]
+
+
+def test_a_red_smoke_prints_a_rollback_with_the_runs_own_credential_flags(
+    source: dagger.Directory,
+    engine: dict[str, list[Any]],
+    account: Account,
+    preprod_on_moto: Any,
+) -> None:
+    """The hint runs as printed: the flags the run was given, as references, never values."""
+    older = json.loads(MANIFEST) | {"annotations": {"build": "older"}}
+    older_digest = "sha256:" + hashlib.sha256(json.dumps(older).encode()).hexdigest()
+    preprod_on_moto.put_image(
+        repositoryName="sentiment-dashboard-preprod",
+        imageManifest=json.dumps(older),
+        imageTag="deployed-preprod",
+        imageDigest=older_digest,
+    )
+    pushed(preprod_on_moto)
+    logs = account.client("logs")
+    logs.create_log_group(logGroupName=PREPROD().log_group)
+    logs.create_log_stream(logGroupName=PREPROD().log_group, logStreamName="s")
+    logs.put_log_events(
+        logGroupName=PREPROD().log_group,
+        logStreamName="s",
+        logEvents=[{"timestamp": int(time.time() * 1000), "message": "Runtime.ImportModuleError"}],
+    )
+    keys = graph.AwsInputs(
+        dag.secret("env://CI_KEY_ID"), dag.secret("file:///run/ci-secret"), secret("token")
+    )
+
+    with pytest.raises(StageFailed) as failed:
+        deploy_preprod(source, keys)
+
+    hint = str(failed.value).split("Roll back with: ", 1)[1]
+    assert hint == (
+        "dagger call --aws-access-key-id env://CI_KEY_ID --aws-secret-access-key "
+        "file:///run/ci-secret --aws-session-token env://AWS_SESSION_TOKEN rollback --env preprod"
+    )
+    assert "value-of-" not in str(failed.value)
 
 
 def test_deploy_registers_the_e2e_key_from_a_secret_only_as_its_hash(

@@ -38,6 +38,15 @@ SOURCE_IGNORE: Final = [
 ]
 
 
+CREDENTIAL_FLAGS: Final = (
+    ("--aws-access-key-id", "access_key_id", "AWS_ACCESS_KEY_ID"),
+    ("--aws-secret-access-key", "secret_access_key", "AWS_SECRET_ACCESS_KEY"),
+    ("--aws-session-token", "session_token", "AWS_SESSION_TOKEN"),
+    ("--web-identity-token", "web_identity_token", "AWS_WEB_IDENTITY_TOKEN"),
+)
+"""The constructor's secret flags, the attribute each fills, the variable it is usually read from."""
+
+
 @dataclasses.dataclass(frozen=True)
 class AwsInputs:
     """The AWS credentials a function was given, still as Dagger secrets."""
@@ -62,6 +71,19 @@ class AwsInputs:
             web_identity_token=self.web_identity_token is not None,
             role_arn=self.role_arn,
         )
+
+    async def as_flags(self) -> list[str]:
+        """The constructor flags these came from, as references, never values: the URI each secret
+        was given as (env://…, file://…), or env://<its usual variable> for one made in code."""
+        flags: list[str] = []
+        for flag, attribute, variable in CREDENTIAL_FLAGS:
+            secret: dagger.Secret | None = getattr(self, attribute)
+            if secret is not None:
+                uri = await secret.uri()
+                flags += [flag, uri if "://" in uri else f"env://{variable}"]
+        if self.role_arn:
+            flags += ["--role-arn", self.role_arn]
+        return flags
 
     async def resolve_keys(self) -> AwsCredentials:
         """Plaintext keys for boto3 (only for mode "keys")."""

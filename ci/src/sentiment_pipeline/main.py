@@ -4,6 +4,7 @@ local.py) and the plain modules beside them. `dagger functions` lists them."""
 import asyncio
 import dataclasses
 import json
+import shlex
 from collections.abc import Callable
 from typing import Annotated, Final
 
@@ -138,14 +139,13 @@ class SentimentPipeline:
         shown = check_format(format)
         if envs.get(env).name == envs.LOCAL:
             local_steps = local.LocalSteps(source, git, envs.get(env), base_image, git_sha)
-            hint = rollback_command(envs.LOCAL)
+            hint = rollback_command(envs.LOCAL, [])
             summary = await chain.deploy("deploy local", local_steps, rollback_hint=hint)
             return shown(summary, local.dashboard_hint(local_steps.api_key))
         settings = envs.deployable(env)
         steps = EngineSteps(source, git, settings, self._aws(), base_image, git_sha, e2e_api_key)
-        summary = await chain.deploy(
-            f"deploy {settings.name}", steps, rollback_hint=rollback_command(settings.name)
-        )
+        hint = rollback_command(settings.name, await self._aws().as_flags())
+        summary = await chain.deploy(f"deploy {settings.name}", steps, rollback_hint=hint)
         return shown(summary, "")
 
     @uncached()
@@ -197,7 +197,7 @@ class SentimentPipeline:
             steps,
             digest=digest or None,
             force=force,
-            rollback_hint=rollback_command(target.name),
+            rollback_hint=rollback_command(target.name, await self._aws().as_flags()),
         )
         return shown(summary, "")
 
@@ -230,8 +230,9 @@ class SentimentPipeline:
         )
 
 
-def rollback_command(env_name: str) -> str:
-    return f"dagger call rollback --env {env_name}"
+def rollback_command(env_name: str, credential_flags: list[str]) -> str:
+    """The rollback as it can be run: with the credential flags the failed run was given."""
+    return shlex.join(["dagger", "call", *credential_flags, "rollback", "--env", env_name])
 
 
 FORMATS: Final = ("text", "json")
