@@ -44,7 +44,7 @@ CREDENTIAL_FLAGS: Final = (
     ("--aws-session-token", "session_token", "AWS_SESSION_TOKEN"),
     ("--web-identity-token", "web_identity_token", "AWS_WEB_IDENTITY_TOKEN"),
 )
-"""The constructor's secret flags, the attribute each fills, the variable it is usually read from."""
+"""The constructor's secret flags, the attribute each fills, the variable usually behind it."""
 
 
 @dataclasses.dataclass(frozen=True)
