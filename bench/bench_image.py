@@ -11,10 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import re
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +28,6 @@ sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "ci" / "src")]
 import boto3  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
-from devtools.docker_build import CA_BUNDLE  # noqa: E402
 from sentiment_pipeline import image_checks  # noqa: E402
 from tests.support import docker  # noqa: E402
 from tests.support.moto_server import running_moto_server  # noqa: E402
@@ -40,60 +36,11 @@ TAG = "sentiment-dashboard/lambda:bench"
 TABLE = "bench-items"
 REGION = "us-east-1"
 MIB = 1024**2
-# Two images on top of the service's, from pyproject.toml's `bench` group (the lock's hashed pins):
-# `framework` adds FastAPI, pydantic, Mangum and boto3 on the service's trimmed botocore (the
-# FastAPI floor of bench/bench_service.py runs there, as in that benchmark), and `naive` adds
-# botocore as its wheel installs it and serves bench/naive_handler.py, the baseline of both
-# benchmarks (FastAPI, Mangum, boto3 and two clients made at import).
-NAIVE_DOCKERFILE = """\
-ARG IMAGE
-FROM ${IMAGE} AS framework
-RUN --mount=type=bind,source=framework-requirements.txt,target=/tmp/requirements.txt \\
-    --mount=type=secret,id=pip_ca \\
-    if [ -f /run/secrets/pip_ca ]; then export PIP_CERT=/run/secrets/pip_ca; fi \\
-    && PIP_DISABLE_PIP_VERSION_CHECK=1 pip install --require-hashes --no-deps --no-cache-dir \\
-        --only-binary=:all: --target "${LAMBDA_TASK_ROOT}" -r /tmp/requirements.txt
-
-FROM framework AS naive
-RUN --mount=type=bind,source=botocore-requirements.txt,target=/tmp/requirements.txt \\
-    --mount=type=secret,id=pip_ca \\
-    if [ -f /run/secrets/pip_ca ]; then export PIP_CERT=/run/secrets/pip_ca; fi \\
-    && PIP_DISABLE_PIP_VERSION_CHECK=1 pip install --require-hashes --no-deps --no-cache-dir \\
-        --only-binary=:all: --upgrade --target "${LAMBDA_TASK_ROOT}" -r /tmp/requirements.txt
-COPY naive_handler.py ${LAMBDA_TASK_ROOT}/
-RUN python3 -m compileall -q --invalidation-mode unchecked-hash ${LAMBDA_TASK_ROOT}/naive_handler.py
-CMD ["naive_handler.lambda_handler"]
-"""
-# The floors of bench/bench_service.py, mounted into an image on the service's trimmed botocore:
-# the least a FastAPI + Mangum + botocore handler does (in `framework`), and botocore with no web
-# framework (in the service's own image).
-FLOORS = {"floor": "floor_handler", "botocore_only": "botocore_only_handler"}
+# The FastAPI floor of bench/bench_service.py, mounted into the service's own image (which holds
+# its whole stack: FastAPI, Mangum, pydantic, boto3, on the trimmed botocore).
+FLOOR_MODULE = "floor_handler"
 TASK_ROOT = "/var/task"
-
-
-def bench_requirements() -> tuple[str, str]:
-    """The `bench` group exported from uv.lock with hashes: (all but botocore, botocore)."""
-    export = subprocess.run(
-        [
-            str(REPO_ROOT / ".venv" / "bin" / "uv"),
-            "export",
-            "--locked",
-            "--only-group",
-            "bench",
-            "--no-emit-project",
-            "--format",
-            "requirements-txt",
-        ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    blocks = re.split(r"\n(?=[a-z0-9])", export)
-    requirements = [block for block in blocks if re.match(r"[a-z0-9][a-z0-9._-]*==", block)]
-    botocore = [block for block in requirements if block.startswith("botocore==")]
-    others = [block for block in requirements if not block.startswith("botocore==")]
-    return "\n".join(others) + "\n", "\n".join(botocore) + "\n"
+SIZE_GOAL_MIB = 40
 
 
 @dataclass(frozen=True)
@@ -106,12 +53,8 @@ def _median_ms(values: list[float]) -> str:
     return f"{statistics.median(values) * 1000:,.0f} ms"
 
 
-def _ratio(naive: list[float], service: list[float]) -> str:
-    return f"naive is {statistics.median(naive) / statistics.median(service):.2f}× the service"
-
-
-def _of_naive(subject: list[float], naive: list[float]) -> str:
-    return f"{statistics.median(subject) / statistics.median(naive):.2f}× the naive"
+def _of_floor(subject: list[float], floor: list[float]) -> str:
+    return f"{statistics.median(subject) / statistics.median(floor):.2f}× the floor"
 
 
 @dataclass(frozen=True)
@@ -186,28 +129,6 @@ def measure(runs: int) -> dict[str, object]:
         app.write_text(app.read_text() + "\n# benchmark: a code-only change\n")
         code_only = docker.build_image(context, TAG, bench_base).seconds
 
-        naive_dir = Path(scratch) / "naive"
-        naive_dir.mkdir()
-        shutil.copy(REPO_ROOT / "bench" / "naive_handler.py", naive_dir)
-        (naive_dir / "Dockerfile").write_text(NAIVE_DOCKERFILE)
-        framework_requirements, botocore_requirements = bench_requirements()
-        (naive_dir / "framework-requirements.txt").write_text(framework_requirements)
-        (naive_dir / "botocore-requirements.txt").write_text(botocore_requirements)
-        framework_tag, naive_tag = f"{TAG}-framework", f"{TAG}-naive"
-        for stage, tag in (("framework", framework_tag), ("naive", naive_tag)):
-            docker.docker(
-                "build",
-                "--build-arg",
-                f"IMAGE={TAG}",
-                *(["--secret", f"id=pip_ca,src={CA_BUNDLE}"] if CA_BUNDLE.is_file() else []),
-                "--target",
-                stage,
-                "-t",
-                tag,
-                str(naive_dir),
-                env={"DOCKER_BUILDKIT": "1"},
-            )
-
         size = image_checks.image_size_from_docker(TAG, docker=docker.DOCKER)
         base_size = image_checks.image_size_from_docker(base, docker=docker.DOCKER)
         event = json.loads((REPO_ROOT / "tests/unit/events/apigw_v2_health.json").read_text())
@@ -240,17 +161,14 @@ def measure(runs: int) -> dict[str, object]:
             }
             subjects = {
                 "service": Subject(TAG, event),
-                "naive": Subject(naive_tag, event),
-                "floor": Subject(framework_tag, event, FLOORS["floor"]),
-                "botocore_only": Subject(TAG, event, FLOORS["botocore_only"]),
+                "floor": Subject(TAG, event, FLOOR_MODULE),
                 "service_page": Subject(TAG, page),
             }
             _cold_starts(subjects, env, 1)  # warms the page cache for every image and module
             cold_starts = _cold_starts(subjects, env, runs)
         python_startup = _python_startup(base, runs)
         import_service = _import_times(TAG, "handler", env, runs)
-        import_naive = _import_times(naive_tag, "naive_handler", env, runs)
-        docker.remove_images(naive_tag, framework_tag, TAG, clean_tag, bench_base)
+        docker.remove_images(TAG, clean_tag, bench_base)
     return {
         "base": base,
         "size": size,
@@ -261,23 +179,20 @@ def measure(runs: int) -> dict[str, object]:
         "python_startup": python_startup,
         "runs": runs,
         "import_service": import_service,
-        "import_naive": import_naive,
     }
 
 
 def render(results: dict[str, object]) -> str:
     service: ColdStart = results["service"]  # type: ignore[assignment]
-    naive: ColdStart = results["naive"]  # type: ignore[assignment]
+    floor: ColdStart = results["floor"]  # type: ignore[assignment]
+    service_page: ColdStart = results["service_page"]  # type: ignore[assignment]
     size, base_size = int(results["size"]), int(results["base_size"])  # type: ignore[arg-type]
     clean = float(results["clean_build_s"])  # type: ignore[arg-type]
     code_only = float(results["code_only_build_s"])  # type: ignore[arg-type]
     python_startup: list[float] = results["python_startup"]  # type: ignore[assignment]
-    service_page: ColdStart = results["service_page"]  # type: ignore[assignment]
     import_service: list[float] = results["import_service"]  # type: ignore[assignment]
-    import_naive: list[float] = results["import_naive"]  # type: ignore[assignment]
-    floor: ColdStart = results["floor"]  # type: ignore[assignment]
-    botocore_only: ColdStart = results["botocore_only"]  # type: ignore[assignment]
     service_s = statistics.median(service.first_response_s)
+    added_mib = (size - base_size) / MIB
     lines = [
         "## Lambda image (`bench/bench_image.py`)",
         "",
@@ -288,43 +203,32 @@ def render(results: dict[str, object]) -> str:
         "| measure | value |",
         "| --- | --- |",
         f"| image size, uncompressed | {size / MIB:,.1f} MiB |",
-        f"| added over the base (dependencies + code) | {(size - base_size) / MIB:,.1f} MiB |",
+        f"| added over the base (dependencies + code) | {added_mib:,.1f} MiB "
+        f"(goal: ≤ {SIZE_GOAL_MIB} MiB) |",
         f"| base image | {base_size / MIB:,.1f} MiB |",
         f"| budget / Lambda limit | {image_checks.PROJECT_BUDGET_BYTES / MIB:,.0f} MiB / "
         f"{image_checks.LAMBDA_MAX_IMAGE_BYTES / MIB:,.0f} MiB |",
         f"| cold start: container start → first `/health` 200 (service) | "
         f"{_median_ms(service.first_response_s)} "
-        f"({_of_naive(service.first_response_s, naive.first_response_s)}) |",
-        f"| cold start, naive handler (`bench/naive_handler.py`) | "
-        f"{_median_ms(naive.first_response_s)} |",
-        f"| cold start, FastAPI floor (`bench/floor_handler.py`) | "
-        f"{_median_ms(floor.first_response_s)} "
-        f"({_of_naive(floor.first_response_s, naive.first_response_s)}) |",
-        f"| cold start, botocore alone, no web framework (`bench/botocore_only_handler.py`) | "
-        f"{_median_ms(botocore_only.first_response_s)} "
-        f"({_of_naive(botocore_only.first_response_s, naive.first_response_s)}) |",
+        f"({_of_floor(service.first_response_s, floor.first_response_s)}) |",
+        f"| cold start, FastAPI floor (`bench/floor_handler.py` in the service's image) | "
+        f"{_median_ms(floor.first_response_s)} |",
         f"| cold start to the first `/` page 200, no AWS call (service) | "
         f"{_median_ms(service_page.first_response_s)} |",
-        f"| handler import inside the image (service / naive) | {_median_ms(import_service)} / "
-        f"{_median_ms(import_naive)} ({_ratio(import_naive, import_service)}) |",
+        f"| handler import (init) inside the image | {_median_ms(import_service)} |",
         f"| `docker run <base> python -c pass` | {_median_ms(python_startup)} "
         f"(service cold start is {service_s / statistics.median(python_startup):.1f}× this) |",
-        f"| warm `/health` invoke (service / naive) | {_median_ms(service.warm_invoke_s)} / "
-        f"{_median_ms(naive.warm_invoke_s)} |",
+        f"| warm `/health` invoke (service / floor) | {_median_ms(service.warm_invoke_s)} / "
+        f"{_median_ms(floor.warm_invoke_s)} |",
         f"| clean build (`--no-cache`) | {clean:,.1f} s |",
         f"| rebuild after a code-only change | {code_only:,.1f} s "
         f"({code_only / clean:.2f}× the clean build, {clean / code_only:.0f}× faster) |",
         "",
         "Cold start goes through the image's entrypoint and AWS's Runtime Interface Emulator "
-        "(`aws-lambda-rie`) on :8080, "
-        "with the function's DynamoDB on a local moto server; it includes `docker run` itself. "
-        "Every subject's containers are interleaved run by run. "
-        "The naive handler is `bench/naive_handler.py` (FastAPI, Mangum, boto3 and two clients "
-        "made at import), the baseline of `bench/bench_service.py`, in the service's image with "
-        "pyproject.toml's `bench` group installed on top (FastAPI, pydantic, Mangum, boto3, "
-        "and botocore with all its data). The FastAPI floor is `bench/floor_handler.py` mounted "
-        "into the service's image with that group installed but botocore still trimmed; "
-        "botocore alone is `bench/botocore_only_handler.py` mounted into the service's image.",
+        "(`aws-lambda-rie`) on :8080, with the function's DynamoDB on a local moto server; it "
+        "includes `docker run` itself. Every subject's containers are interleaved run by run. "
+        "The floor is `bench/floor_handler.py` (one FastAPI route behind Mangum, a boto3 client "
+        "made on first use) mounted into the service's image and served instead of its CMD.",
     ]
     return "\n".join(lines)
 

@@ -1,12 +1,16 @@
-"""The Lambda entry point: `handler.lambda_handler` (the image's CMD; never move it)."""
+"""The Lambda entry point: `handler.lambda_handler` (the image's CMD; never move it).
 
-from typing import Any
+Init does everything that can be done before a request (the app, its OpenAPI document and
+middleware stack, the AWS clients, what a first request would build: dashboard.warm_up), without
+a network call: it is what a SnapStart snapshot captures, and on-demand init runs at full CPU.
+"""
 
+from dashboard import aws, snapstart, warm_up
+from dashboard.adapter import lambda_handler_for
 from dashboard.app import create_app
 
 app = create_app()
-
-
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Serve one API Gateway (payload 1.0 or 2.0) or function URL event."""
-    return app(event, context)
+aws.prepare()
+lambda_handler = lambda_handler_for(app)
+warm_up.run(lambda_handler, everything=warm_up.snapstart_init())
+snapstart.register()

@@ -7,9 +7,12 @@ directory of its data path (two listings of some 420 directories) and parses `en
 (1.3 MB: every service in every partition); that is about two thirds of the cold start's
 DynamoDB client. This removes the directories of the services not in
 dashboard.aws_services.SERVICES and their entries in `endpoints.json` (found by each kept model's
-`endpointPrefix`); everything else, the kept services' models and the shared files included,
-stays as botocore shipped it. Run by service/Dockerfile in the same layer as `pip install`, so
-the image never holds the full data.
+`endpointPrefix`). The kept services' files lose the text of their `documentation` strings
+(emptied, not removed: botocore reads some of the keys), which only docstrings and `help()` show,
+and their indentation: S3's model and endpoint rules are four
+fifths prose and whitespace, and parsing them was most of making its client. Nothing else
+changes. Run by service/Dockerfile in the same layer as `pip install`, so the image never holds
+the full data.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import shutil
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from dashboard.aws_services import SERVICES
 
@@ -34,6 +38,30 @@ def endpoint_prefixes(service_dir: Path) -> set[str]:
     return prefixes
 
 
+def without_documentation(node: Any) -> Any:
+    """`node` with every `documentation` string emptied (a member named so is a dict: kept)."""
+    if isinstance(node, dict):
+        return {
+            key: ""
+            if key == "documentation" and isinstance(value, str)
+            else without_documentation(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [without_documentation(value) for value in node]
+    return node
+
+
+def strip_documentation(service_dir: Path) -> None:
+    """Every JSON file of one service's data, rewritten without documentation or whitespace."""
+    for path in service_dir.glob("*/*.json*"):
+        raw = path.read_bytes()
+        compressed = path.suffix == ".gz"
+        document = json.loads(gzip.decompress(raw) if compressed else raw)
+        text = json.dumps(without_documentation(document), separators=(",", ":")).encode()
+        path.write_bytes(gzip.compress(text, mtime=0) if compressed else text)
+
+
 def trim(data: Path, keep: Iterable[str]) -> list[str]:
     """Remove every service of `data` not in `keep`; the removed services' names, sorted."""
     keep = set(keep)
@@ -46,6 +74,8 @@ def trim(data: Path, keep: Iterable[str]) -> list[str]:
     )
     for name in removed:
         shutil.rmtree(data / name)
+    for name in keep:
+        strip_documentation(data / name)
     endpoints_file = data / "endpoints.json"
     endpoints = json.loads(endpoints_file.read_bytes())
     for partition in endpoints["partitions"]:

@@ -1,3 +1,3 @@
-"""The sentiment dashboard: an HTTP API and its page, served on AWS Lambda (dashboard.web)."""
+"""The sentiment dashboard: a FastAPI app served on AWS Lambda through Mangum."""
 
 __version__ = "1.0.0"

@@ -1,7 +1,10 @@
-"""Lazily created AWS clients, reused across invocations, with bounded waits.
+"""The AWS clients, made once per process at init from one boto3 session, with bounded waits.
 
-botocore is imported on first use, not at import: importing it costs about as much as the
-rest of the service together, and import time is cold-start time.
+`prepare()` runs at import (dashboard.app): it makes the session and every client the service
+calls, so neither the first request nor, under SnapStart, a restored environment pays for them.
+It never calls AWS. botocore's credential chain resolves at that point: in Lambda, environment
+variables, or under SnapStart the container credential endpoint, whose credentials refresh
+themselves after a restore (dashboard.snapstart makes sure no static ones outlive it).
 
 Time budget: API Gateway gives up after 30 s and the function's timeout is 29 s, so a request
 must end before either with an answer of its own. One AWS call takes at most CALL_BUDGET_S
@@ -12,6 +15,7 @@ request answers 503 instead.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -19,14 +23,23 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+import boto3
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
+from botocore.config import Config
+from botocore.credentials import RefreshableCredentials
+from botocore.exceptions import BotoCoreError, ClientError
+
 from dashboard.aws_services import SERVICES
 from dashboard.errors import (
     DashboardError,
+    NotConfiguredError,
     NotFoundError,
     StorageUnavailableError,
     ThrottledError,
     WriteConflictError,
 )
+
+logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 1.0
 READ_TIMEOUT_S = 3.0
@@ -38,6 +51,11 @@ CALL_BUDGET_S = MAX_ATTEMPTS * (CONNECT_TIMEOUT_S + READ_TIMEOUT_S) + BACKOFF_CE
 """The longest one AWS call can take: 9 s (server silent on both attempts, longest backoff)."""
 REQUEST_BUDGET_S = 20.0
 """AWS time per request: under the function's 29 s with room for the rest of the request."""
+CLIENT_CONFIG = Config(
+    connect_timeout=CONNECT_TIMEOUT_S,
+    read_timeout=READ_TIMEOUT_S,
+    retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+)
 
 THROTTLING_CODES = frozenset(
     {
@@ -51,45 +69,99 @@ THROTTLING_CODES = frozenset(
 )
 NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "NoSuchKey", "NoSuchBucket"})
 
-_session: Any = None
+_session: boto3.session.Session | None = None
 _clients: dict[str, Any] = {}
 _lock = threading.Lock()
 _deadline: ContextVar[float | None] = ContextVar("aws_deadline", default=None)
 
 
+def prepare() -> None:
+    """Make the session and every client now (at import), if the environment names a region.
+
+    Without a region (a machine with no AWS configuration) nothing is made and nothing fails:
+    `client()` then says the service is not configured, and /health reports it.
+    """
+    try:
+        for service in SERVICES:
+            client(service)
+    except NotConfiguredError as error:
+        logger.warning("AWS clients not made at init: %s", error.internal)
+
+
+def prepared() -> bool:
+    """Whether the clients exist (prepare() found a region)."""
+    return bool(_clients)
+
+
 def client(service: str) -> Any:
-    """The shared low-level botocore client for `service`, created on first use."""
+    """The process's boto3 client for `service`."""
     existing = _clients.get(service)
     if existing is not None:
         return existing
     with _lock:
+        if not _clients:
+            _made_with(boto3.session.Session())
         if service not in _clients:
-            _clients[service] = _create(service)
+            raise LookupError(
+                f"no AWS client for {service!r}: the image keeps botocore's data only for "
+                f"{', '.join(SERVICES)}; list it in dashboard/aws_services.py"
+            )
         return _clients[service]
 
 
-def _create(service: str) -> Any:
-    # botocore, not boto3: boto3 adds nothing to a low-level client and imports s3transfer.
-    # One session for every client, so botocore loads its shared data files once.
+def _made_with(session: boto3.session.Session) -> None:
+    """Every listed service's client from `session` (one session: botocore loads its shared data
+    once), each refusing a call that could outlast the request's budget."""
     global _session  # noqa: PLW0603 - one session per process is the point
-    if service not in SERVICES:
-        raise LookupError(
-            f"no AWS client for {service!r}: the image keeps botocore's data only for "
-            f"{', '.join(SERVICES)}; list it in dashboard/aws_services.py"
+    if session.region_name is None:  # checked first: botocore would look for credentials first
+        raise NotConfiguredError(
+            "not configured: the service has no AWS region",
+            internal="AWS_DEFAULT_REGION is not set",
         )
-    from botocore.config import Config
-    from botocore.session import Session
+    made = {}
+    for service in SERVICES:
+        created = session.client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+        created.meta.events.register("before-call", _refuse_past_deadline)
+        made[service] = created
+    _clients.update(made)
+    _session = session
 
-    if _session is None:
-        _session = Session()
-    config = Config(
-        connect_timeout=CONNECT_TIMEOUT_S,
-        read_timeout=READ_TIMEOUT_S,
-        retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
-    )
-    created = _session.create_client(service, config=config)
-    created.meta.events.register("before-call", _refuse_past_deadline)
-    return created
+
+class _Body:
+    """The raw body of a canned answer, as botocore reads a urllib3 response's."""
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.content
+
+
+def _answer_without_sending(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+    body = b"{}" if "dynamodb" in request.url else b""  # an empty answer in each protocol
+    return AWSResponse(request.url, 200, HTTPHeaders(), _Body(body))
+
+
+@contextmanager
+def answered_locally() -> Iterator[None]:
+    """Within this block, no AWS call leaves the process: botocore serializes, resolves the
+    endpoint, signs and parses as for a real call (filling its per-operation caches), and a
+    `before-send` handler answers an empty success in AWS's place (init's warm-up)."""
+    clients = list(_clients.values())
+    for made in clients:
+        made.meta.events.register_first("before-send", _answer_without_sending, unique_id="local")
+    try:
+        yield
+    finally:
+        for made in clients:
+            made.meta.events.unregister("before-send", unique_id="local")
+
+
+def credentials_refresh_themselves() -> bool:
+    """Whether the clients' credentials renew on their own (container or role credentials), so
+    none that were valid at init can be used past their expiry."""
+    credentials = _session.get_credentials() if _session is not None else None
+    return credentials is None or isinstance(credentials, RefreshableCredentials)
 
 
 @contextmanager
@@ -112,26 +184,26 @@ def _refuse_past_deadline(**_: Any) -> None:
 
 
 def reset_clients() -> None:
-    """Forget every client (tests, and after credentials or endpoints change)."""
-    global _session  # noqa: PLW0603 - see _create
+    """Forget the session and every client (tests, and after credentials or endpoints change)."""
+    global _session  # noqa: PLW0603 - see _made_with
     with _lock:
         _clients.clear()
         _session = None
 
 
-def _reasons(error: Any) -> set[str]:
+def _reasons(error: ClientError) -> set[str]:
     return {reason.get("Code", "") for reason in error.response.get("CancellationReasons") or []}
 
 
-def _is_throttling(code: str, error: Any) -> bool:
+def _is_throttling(code: str, error: ClientError) -> bool:
     return code in THROTTLING_CODES or "ThrottlingError" in _reasons(error)
 
 
-def _is_condition_failure(code: str, error: Any) -> bool:
+def _is_condition_failure(code: str, error: ClientError) -> bool:
     return code == "ConditionalCheckFailedException" or "ConditionalCheckFailed" in _reasons(error)
 
 
-def _is_write_conflict(code: str, error: Any) -> bool:
+def _is_write_conflict(code: str, error: ClientError) -> bool:
     return code == "TransactionConflictException" or "TransactionConflict" in _reasons(error)
 
 
@@ -145,21 +217,17 @@ def storage_errors(what: str, on_condition_failed: DashboardError | None = None)
     """
     try:
         yield
-    except DashboardError:
-        raise
-    except Exception as error:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        if isinstance(error, ClientError):
-            raise _client_error(what, error, on_condition_failed) from error
-        if isinstance(error, BotoCoreError):
-            raise StorageUnavailableError(
-                f"{what} failed: storage unreachable; retry later", internal=str(error)
-            ) from error
-        raise
+    except ClientError as error:
+        raise _client_error(what, error, on_condition_failed) from error
+    except BotoCoreError as error:
+        raise StorageUnavailableError(
+            f"{what} failed: storage unreachable; retry later", internal=str(error)
+        ) from error
 
 
-def _client_error(what: str, error: Any, on_condition_failed: DashboardError | None) -> Exception:
+def _client_error(
+    what: str, error: ClientError, on_condition_failed: DashboardError | None
+) -> Exception:
     code = error.response.get("Error", {}).get("Code", "Unknown")
     if on_condition_failed is not None and _is_condition_failure(code, error):
         return on_condition_failed

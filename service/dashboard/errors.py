@@ -1,15 +1,24 @@
-"""The service's failures, each carrying its HTTP answer (rendered by dashboard.web)."""
+"""The service's failures, each carrying its HTTP status (app.py's exception handlers answer)."""
 
 from __future__ import annotations
 
-from dashboard.web.errors import HTTPError
 
-
-class DashboardError(HTTPError):
+class DashboardError(Exception):
     """Base class: a failure with a status code and a message safe to show a client.
 
     `internal` is detail for the log only (setting names, AWS messages with ARNs, endpoints).
     """
+
+    status_code = 500
+    headers: dict[str, str] | None = None
+
+    def __init__(self, message: str, *, internal: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.internal = internal
+
+    def body(self) -> dict[str, object]:
+        return {"detail": self.message}
 
 
 class NotConfiguredError(DashboardError):
@@ -47,7 +56,7 @@ class ConflictError(DashboardError):
 
 
 class InvalidRequestError(DashboardError):
-    """A value passed the schema but is not acceptable; rendered like the schema's own 422s."""
+    """A value passed the schema but is not acceptable; rendered like FastAPI's own 422s."""
 
     status_code = 422
 

@@ -1,86 +1,76 @@
-"""Request and response bodies (they are also the OpenAPI document's schemas), as msgspec Structs.
-
-msgspec decodes and validates a body in one pass, in C, and imports in milliseconds: pydantic
-took about 100 ms of every cold start before any model was built (docs/benchmarks.md).
-"""
+"""Request and response bodies (they are also the OpenAPI document's schemas)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from msgspec import UNSET, Meta, Struct, UnsetType
+from pydantic import MISSING, AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from dashboard.storage.dynamo import MAX_PAGES
 from dashboard.storage.items import MAX_ITEMS
-from dashboard.web.inputs import FieldError, whole
 
 MAX_TICKERS = 5
 
 # Every rule below is one the OpenAPI document states (pattern, length, uniqueItems, strict
 # types), so that a body the document allows is accepted and one it forbids is refused.
-Ticker = Annotated[str, whole(r"^[A-Z]{1,5}$")]
+Ticker = Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,5}$")]
 Sentiment = Literal["positive", "neutral", "negative"]
 BLANKS = " \t\r\n"
+
+
+def _trimmed(name: str) -> str:
+    return name.strip(BLANKS)
+
 
 Name = Annotated[
     str,
     # "Not all blank", anchored: an unanchored pattern makes generators ignore maxLength.
-    Meta(
-        min_length=1,
-        max_length=50,
-        pattern=f"^[{BLANKS}]*[^{BLANKS}]",
-        description="1-50 characters, not all blank; surrounding blanks are dropped.",
-    ),
+    StringConstraints(min_length=1, max_length=50, pattern=f"^[{BLANKS}]*[^{BLANKS}]"),
+    AfterValidator(_trimmed),
+    Field(description="1-50 characters, not all blank; surrounding blanks are dropped."),
 ]
+
+
+def _unique(tickers: list[str]) -> list[str]:
+    if len(set(tickers)) != len(tickers):
+        raise ValueError("tickers must not repeat")
+    return tickers
+
+
 Tickers = Annotated[
     list[Ticker],
-    Meta(
+    Field(
         max_length=MAX_TICKERS,
-        extra_json_schema={"uniqueItems": True},
+        json_schema_extra={"uniqueItems": True},
         description=f"At most {MAX_TICKERS} distinct upper-case symbols of 1-5 letters.",
     ),
+    AfterValidator(_unique),
 ]
-TimeframeDays = Annotated[int, Meta(ge=1, le=365)]
+TimeframeDays = Annotated[int, Field(ge=1, le=365)]
 
 
-def _checked_tickers(tickers: list[str]) -> None:
-    if len(set(tickers)) != len(tickers):
-        raise FieldError("tickers", "tickers must not repeat")
+class ConfigurationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-
-# forbid_unknown_fields: a misspelt field is a 422, not silently dropped. JSON types are strict
-# (msgspec's default): "7" or 7.0 is no integer, 1 no boolean.
-class ConfigurationCreate(Struct, forbid_unknown_fields=True):
     name: Name
-    tickers: Tickers = []
+    tickers: Tickers = Field(default_factory=list)
     timeframe_days: TimeframeDays = 7
     include_extended_hours: bool = False
 
-    def __post_init__(self) -> None:
-        self.name = self.name.strip(BLANKS)
-        _checked_tickers(self.tickers)
+
+class ConfigurationPatch(BaseModel):
+    """The fields to change: at least one (the route refuses none), none null."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"minProperties": 1})
+
+    # MISSING: may be left out, but is never null; the document shows neither null nor a default.
+    name: Name | MISSING = MISSING
+    tickers: Tickers | MISSING = MISSING
+    timeframe_days: TimeframeDays | MISSING = MISSING
+    include_extended_hours: bool | MISSING = MISSING
 
 
-class ConfigurationPatch(Struct, forbid_unknown_fields=True):
-    """The fields to change: at least one, none null (the route refuses null with a 422)."""
-
-    # UNSET is "not sent": the document shows neither null nor a default for these fields.
-    name: Name | UnsetType = UNSET
-    tickers: Tickers | UnsetType = UNSET
-    timeframe_days: TimeframeDays | UnsetType = UNSET
-    include_extended_hours: bool | UnsetType = UNSET
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, UnsetType):
-            self.name = self.name.strip(BLANKS)
-        if not isinstance(self.tickers, UnsetType):
-            _checked_tickers(self.tickers)
-
-
-ConfigurationPatchBody = Annotated[ConfigurationPatch, Meta(extra_json_schema={"minProperties": 1})]
-
-
-class Configuration(Struct):
+class Configuration(BaseModel):
     config_id: str
     name: str
     tickers: list[str]
@@ -90,30 +80,30 @@ class Configuration(Struct):
     updated_at: str
 
 
-class ConfigurationList(Struct):
+class ConfigurationList(BaseModel):
     configurations: list[Configuration]
     count: int
     limit: int
 
 
-class Health(Struct):
+class Health(BaseModel):
     status: Literal["healthy"]
     table: str
     environment: str
     version: str
 
 
-class Unhealthy(Struct):
+class Unhealthy(BaseModel):
     status: Literal["unhealthy"]
     error: str
     table: str | None
 
 
-class Error(Struct):
+class Error(BaseModel):
     detail: str
 
 
-class SentimentCounts(Struct):
+class SentimentCounts(BaseModel):
     total: int
     positive: int
     neutral: int
@@ -128,44 +118,43 @@ PARTIAL = (
 READ_LIMIT = f"{MAX_ITEMS:,} items in {MAX_PAGES} query pages"
 
 
-class Metrics(Struct):
+class Metrics(BaseModel):
     hours: int
     since: str
     counts: SentimentCounts
     top_tags: dict[str, int]
-    partial: Annotated[bool, Meta(description=PARTIAL.format(limit=READ_LIMIT))]
+    partial: bool = Field(description=PARTIAL.format(limit=READ_LIMIT))
 
 
-class TagSentiment(Struct):
+class TagSentiment(BaseModel):
     tag: str
     counts: SentimentCounts
-    partial: Annotated[
-        bool,
-        Meta(description=PARTIAL.format(limit=f"{READ_LIMIT}, shared evenly between the tags")),
-    ]
+    partial: bool = Field(
+        description=PARTIAL.format(limit=f"{READ_LIMIT}, shared evenly between the tags")
+    )
 
 
-class SentimentByTag(Struct):
+class SentimentByTag(BaseModel):
     start: str
     end: str
     tags: list[TagSentiment]
-    partial: Annotated[bool, Meta(description="True when any tag's figures are partial.")]
+    partial: bool = Field(description="True when any tag's figures are partial.")
 
 
-class TrendPoint(Struct):
+class TrendPoint(BaseModel):
     hour: str
     count: int
     average_score: float | None
 
 
-class Trends(Struct):
+class Trends(BaseModel):
     hours: int
     tag: str | None
     points: list[TrendPoint]
-    partial: Annotated[bool, Meta(description=PARTIAL.format(limit=READ_LIMIT))]
+    partial: bool = Field(description=PARTIAL.format(limit=READ_LIMIT))
 
 
-class Article(Struct):
+class Article(BaseModel):
     source_id: str
     timestamp: str
     title: str
@@ -175,12 +164,12 @@ class Article(Struct):
     tag: str | None = None
 
 
-class Articles(Struct):
+class Articles(BaseModel):
     articles: list[Article]
     count: int
 
 
-class Candle(Struct):
+class Candle(BaseModel):
     date: str
     open: float
     high: float
@@ -189,18 +178,18 @@ class Candle(Struct):
     volume: int
 
 
-class Ohlc(Struct):
+class Ohlc(BaseModel):
     ticker: str
     candles: list[Candle]
     resolution: str
     resolution_fallback: bool
+    fallback_message: str | None = None
     count: int
     start_date: str
     end_date: str
-    fallback_message: str | None = None
 
 
-class EndpointIndex(Struct):
+class EndpointIndex(BaseModel):
     service: str
     version: str
     endpoints: dict[str, str]

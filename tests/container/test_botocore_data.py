@@ -90,6 +90,35 @@ def test_trim_keeps_the_listed_services_and_their_endpoints_as_botocore_ships_th
         session.create_client("sqs", region_name="eu-west-1")
 
 
+def test_the_kept_models_lose_their_documentation_and_nothing_else(tmp_path: Path) -> None:
+    data = data_copy(tmp_path, ("dynamodb",))
+    shipped = Loader().load_service_model("dynamodb", "service-2")
+    size_before = sum(p.stat().st_size for p in (data / "dynamodb").rglob("*.json*"))
+
+    trim_botocore_data.trim(data, ("dynamodb",))
+
+    trimmed = (
+        session_on(data).get_component("data_loader").load_service_model("dynamodb", "service-2")
+    )
+    assert trimmed == trim_botocore_data.without_documentation(shipped)
+    assert any(_documentation(shipped)), "the shipped model documents nothing: nothing was checked"
+    assert all(text == "" for text in _documentation(trimmed))
+    operation = session_on(data).get_service_model("dynamodb").operation_model("DescribeTable")
+    assert operation.documentation == ""
+    assert operation.input_shape.required_members == ["TableName"]
+    size_after = sum(p.stat().st_size for p in (data / "dynamodb").rglob("*.json*"))
+    assert size_after < size_before / 2
+
+
+def _documentation(node: object) -> list[object]:
+    if isinstance(node, dict):
+        found = [v for k, v in node.items() if k == "documentation" and isinstance(v, str)]
+        return found + [d for v in node.values() for d in _documentation(v)]
+    if isinstance(node, list):
+        return [d for v in node for d in _documentation(v)]
+    return []
+
+
 def test_trim_refuses_a_service_botocore_has_no_data_for_and_removes_nothing(
     tmp_path: Path,
 ) -> None:

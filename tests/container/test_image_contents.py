@@ -94,8 +94,62 @@ def test_task_root_holds_the_handler_and_the_dependencies(runtime_image: BuiltIm
     )
 
     entries = set(result.stdout.split())
-    assert {"handler.py", "dashboard", "msgspec", "botocore"} <= entries
-    assert not {"boto3", "s3transfer"} & entries, "the service uses botocore alone"
+    stack = {"fastapi", "starlette", "mangum", "pydantic", "pydantic_core", "boto3", "botocore"}
+    assert {"handler.py", "dashboard", *stack} <= entries
+
+
+# Run by the base's own interpreter, from the task root as Lambda imports it: the compiled core of
+# pydantic loads, and the wheel pip chose was built for this very interpreter and platform (the
+# seed's ZIP carried a pydantic_core for another Python: every request was a 502).
+PYDANTIC_CORE_CHECK = """
+import glob, importlib.metadata, json, sys
+from pip._vendor.packaging.tags import sys_tags
+import pydantic_core._pydantic_core as core
+[wheel] = glob.glob(sys.argv[1] + "/pydantic_core-*.dist-info/WHEEL")
+tags = [line.split(": ", 1)[1].strip() for line in open(wheel) if line.startswith("Tag: ")]
+supported = {str(tag) for tag in sys_tags()}
+print(json.dumps({"loaded": core.__file__, "version": importlib.metadata.version("pydantic_core"),
+                  "wheel_tags": tags, "interpreter_accepts": sorted(set(tags) & supported),
+                  "python": sys.version.split()[0]}))
+"""
+
+
+def test_pydantic_cores_compiled_module_loads_and_was_built_for_this_interpreter(
+    runtime_image: BuiltImage,
+) -> None:
+    result = docker.run_python(runtime_image.tag, PYDANTIC_CORE_CHECK, "/var/task")
+
+    found = json.loads(result.stdout)
+    assert found["loaded"].startswith("/var/task/pydantic_core/_pydantic_core.cpython-313-")
+    assert found["python"].startswith("3.13.")
+    assert found["wheel_tags"], "pydantic_core's WHEEL names no tag"
+    assert found["interpreter_accepts"] == sorted(found["wheel_tags"]), (
+        f"pydantic_core {found['version']} was built for {found['wheel_tags']}, which the "
+        f"image's Python {found['python']} does not accept: the lock or the build installed a "
+        "wheel for another interpreter or platform"
+    )
+
+
+GENERATED_DOCUMENT_CHECK = """
+import json
+from dashboard import openapi_document as document
+from dashboard.app import create_app
+saved = json.loads(document.GENERATED.read_text())
+app = create_app()
+print(json.dumps({
+    "for_this_code": saved["source"] == document.source_digest(),
+    "as_fastapi_generates_it": saved["document"] == document.generate(app),
+    "served": app.openapi() == saved["document"],
+}))
+"""
+
+
+def test_the_image_serves_fastapis_document_generated_from_its_own_code(
+    runtime_image: BuiltImage,
+) -> None:
+    checks = json.loads(docker.run_python(runtime_image.tag, GENERATED_DOCUMENT_CHECK).stdout)
+
+    assert checks == {"for_this_code": True, "as_fastapi_generates_it": True, "served": True}
 
 
 def test_service_ships_with_bytecode_for_a_read_only_task_root(runtime_image: BuiltImage) -> None:
@@ -193,5 +247,5 @@ def test_build_time_ca_bundle_is_in_no_layer_the_image_adds(
         elif any(marker in content for marker in markers):
             leaks.append(f"{path} (holds a local CA of {bundle})")
 
-    assert {"msgspec", "botocore", "dashboard"} <= scanned, "the layers were not all scanned"
+    assert {"fastapi", "botocore", "dashboard"} <= scanned, "the layers were not all scanned"
     assert leaks == []

@@ -15,6 +15,7 @@ import pytest
 
 from dashboard import auth
 from dashboard import aws as service_aws
+from dashboard.adapter import lambda_handler_for
 from dashboard.app import create_app
 from dashboard.settings import Settings
 from devtools.rehearsal.aws import Moto, seed_demo_data
@@ -124,7 +125,9 @@ def calls(deployment: Deployment, moto_server: MotoServer, aws: Client) -> Itera
         aws_clients_reset()
         for service in ("dynamodb", "s3"):
             service_aws.client(service).meta.events.register("before-parameter-build.*.*", record)
-        client = lambda_client(create_app(settings_of(outputs)), {"Authorization": f"Bearer {key}"})
+        client = lambda_client(
+            lambda_handler_for(create_app(settings_of(outputs))), {"Authorization": f"Bearer {key}"}
+        )
         exercise(client)
         yield recorded
         aws_clients_reset()

@@ -12,6 +12,7 @@ from httpx2 import Client
 from moto import mock_aws
 
 from dashboard import auth, aws, schema
+from dashboard.adapter import lambda_handler_for
 from dashboard.app import create_app
 from dashboard.settings import Settings
 from sentiment_pipeline import api_keys
@@ -35,7 +36,7 @@ def dynamodb(aws_env: None) -> Iterator[Any]:
 
 def service() -> Client:
     settings = Settings(database_table="items", users_table=TABLE, environment="preprod")
-    return lambda_client(create_app(settings))
+    return lambda_client(lambda_handler_for(create_app(settings)))
 
 
 def configurations(key: str) -> int:

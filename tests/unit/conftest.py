@@ -17,6 +17,7 @@ from httpx2 import Client
 from moto import mock_aws
 
 from dashboard import auth, aws, schema, timeutil
+from dashboard.adapter import lambda_handler_for
 from dashboard.app import create_app
 from dashboard.settings import Settings, get_settings
 from dashboard.storage import api_keys
@@ -113,7 +114,7 @@ def settings() -> Settings:
 
 def make_client(settings: Settings, headers: dict[str, str] | None = None) -> Client:
     """A client of the app on a fixed clock, through the Lambda handler as API Gateway calls it."""
-    return lambda_client(create_app(settings, clock=lambda: NOW), headers)
+    return lambda_client(lambda_handler_for(create_app(settings, clock=lambda: NOW)), headers)
 
 
 @pytest.fixture

@@ -1,46 +1,33 @@
 """Saved dashboard configurations, per user (the user the API key names)."""
 
-from __future__ import annotations
+from typing import Annotated
 
-from typing import Annotated, Any
+from fastapi import APIRouter, Path, Response, status
 
-import msgspec
-from msgspec import Struct
-
-from dashboard.call import Call
+from dashboard.deps import CurrentUser, UsersTable
 from dashboard.errors import InvalidRequestError
 from dashboard.models import (
     Configuration,
     ConfigurationCreate,
     ConfigurationList,
-    ConfigurationPatchBody,
+    ConfigurationPatch,
     Error,
 )
-from dashboard.routes import PROTECTED
 from dashboard.storage import configurations as store
-from dashboard.web.events import Response
-from dashboard.web.inputs import whole
-from dashboard.web.routing import Router
 
-router = Router("/api/v2/configurations", tags=("configurations",), **PROTECTED)
-NOT_FOUND = {404: {"model": Error, "description": "No such configuration for this user"}}
+router = APIRouter(prefix="/api/v2/configurations", tags=["configurations"])
+NOT_FOUND: dict[int | str, dict[str, object]] = {
+    404: {"model": Error, "description": "No such configuration for this user"}
+}
 
-
-class ConfigPath(Struct):
-    config_id: Annotated[
-        str,
-        whole(
-            r"^[0-9a-f]{32}$",
-            description="The configuration's id (`config_id` as created).",
-            examples=["0f8fad5bd9cb469fa16570867728950e"],
-        ),
-    ]
-
-
-def _configuration(item: dict[str, Any]) -> Configuration:
-    return msgspec.convert(item, Configuration)
-
-
+ConfigId = Annotated[
+    str,
+    Path(
+        pattern=r"^[0-9a-f]{32}$",
+        description="The configuration's id (`config_id` as created).",
+        examples=["0f8fad5bd9cb469fa16570867728950e"],
+    ),
+]
 # OpenAPI links: what a client (and schemathesis' stateful phase) may do with a created id.
 CREATED_LINKS = {
     name: {"operationId": operation, "parameters": {"config_id": "$response.body#/config_id"}}
@@ -54,7 +41,7 @@ CREATED_LINKS = {
 
 @router.post(
     "",
-    status=201,
+    status_code=status.HTTP_201_CREATED,
     operation_id="create_configuration",
     responses={
         201: {"description": "The configuration as saved", "links": CREATED_LINKS},
@@ -67,42 +54,46 @@ CREATED_LINKS = {
         },
     },
 )
-def create_configuration(call: Call, body: ConfigurationCreate) -> Configuration:
+def create_configuration(
+    body: ConfigurationCreate, table: UsersTable, user_id: CurrentUser
+) -> Configuration:
     """Save a new configuration (at most two per user)."""
-    values = msgspec.structs.asdict(body)
-    return _configuration(store.create(call.users_table, call.user, values))
+    return Configuration(**store.create(table, user_id, body.model_dump()))
 
 
 @router.get("", operation_id="list_configurations")
-def list_configurations(call: Call) -> ConfigurationList:
+def list_configurations(table: UsersTable, user_id: CurrentUser) -> ConfigurationList:
     """List your saved configurations, oldest first."""
-    found = [_configuration(item) for item in store.list_for(call.users_table, call.user)]
+    found = [Configuration(**item) for item in store.list_for(table, user_id)]
     return ConfigurationList(configurations=found, count=len(found), limit=store.MAX_PER_USER)
 
 
 @router.get("/{config_id}", operation_id="get_configuration", responses=NOT_FOUND)
-def get_configuration(call: Call, path: ConfigPath) -> Configuration:
+def get_configuration(
+    config_id: ConfigId, table: UsersTable, user_id: CurrentUser
+) -> Configuration:
     """Read one saved configuration."""
-    return _configuration(store.get(call.users_table, call.user, path.config_id))
+    return Configuration(**store.get(table, user_id, config_id))
 
 
 @router.patch("/{config_id}", operation_id="update_configuration", responses=NOT_FOUND)
 def update_configuration(
-    call: Call, path: ConfigPath, body: ConfigurationPatchBody
+    config_id: ConfigId, body: ConfigurationPatch, table: UsersTable, user_id: CurrentUser
 ) -> Configuration:
     """Change some fields of a saved configuration."""
-    changes = {
-        name: value
-        for name, value in msgspec.structs.asdict(body).items()
-        if value is not msgspec.UNSET
-    }
+    changes = body.model_dump()  # only the fields sent (MISSING ones are left out)
     if not changes:
         raise InvalidRequestError("nothing to update: send at least one field", ("body",))
-    return _configuration(store.update(call.users_table, call.user, path.config_id, changes))
+    return Configuration(**store.update(table, user_id, config_id, changes))
 
 
-@router.delete("/{config_id}", status=204, operation_id="delete_configuration", responses=NOT_FOUND)
-def delete_configuration(call: Call, path: ConfigPath) -> Response:
+@router.delete(
+    "/{config_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="delete_configuration",
+    responses=NOT_FOUND,
+)
+def delete_configuration(config_id: ConfigId, table: UsersTable, user_id: CurrentUser) -> Response:
     """Delete a saved configuration."""
-    store.delete(call.users_table, call.user, path.config_id)
-    return Response(204)
+    store.delete(table, user_id, config_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

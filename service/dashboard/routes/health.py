@@ -1,20 +1,17 @@
 """Liveness with a real dependency check: the items table must be describable."""
 
-from __future__ import annotations
-
 import logging
 
-import msgspec
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 
 from dashboard import __version__, aws
 from dashboard import constants as env
-from dashboard.call import Call
+from dashboard.deps import CurrentSettings
 from dashboard.errors import DashboardError
 from dashboard.models import Health, Unhealthy
-from dashboard.web.events import Response
-from dashboard.web.routing import Router
 
-router = Router(tags=("health",))
+router = APIRouter(tags=["health"])
 logger = logging.getLogger(__name__)
 
 NOT_CONFIGURED = "not configured: the service has no items table to check"
@@ -33,10 +30,10 @@ def _reason(error: Exception) -> str:
     return UNREACHABLE
 
 
-@router.get("/health", responses={503: {"model": Unhealthy}})
-def health(call: Call) -> Health | Response:
+@router.get("/health", response_model=Health, responses={503: {"model": Unhealthy}})
+def health(settings: CurrentSettings) -> Health | JSONResponse:
     """Report whether the service can reach its items table."""
-    table = call.settings.database_table
+    table = settings.database_table
     if table is None:
         logger.error("health: %s is not set", env.DATABASE_TABLE)
         return _unhealthy(NOT_CONFIGURED, None)
@@ -46,10 +43,10 @@ def health(call: Call) -> Health | Response:
         logger.warning("health: DescribeTable on %s failed: %r", table, error)
         return _unhealthy(_reason(error), table)
     return Health(
-        status="healthy", table=table, environment=call.settings.environment, version=__version__
+        status="healthy", table=table, environment=settings.environment, version=__version__
     )
 
 
-def _unhealthy(error: str, table: str | None) -> Response:
-    body = msgspec.json.encode(Unhealthy(status="unhealthy", error=error, table=table))
-    return Response(503, body, {"content-type": "application/json"})
+def _unhealthy(error: str, table: str | None) -> JSONResponse:
+    body = Unhealthy(status="unhealthy", error=error, table=table)
+    return JSONResponse(status_code=503, content=body.model_dump())

@@ -1,24 +1,18 @@
 """Price candles with the resolution selector, falling back to daily candles."""
 
-from __future__ import annotations
-
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-import msgspec
-from msgspec import Struct, field
+from fastapi import APIRouter, Path, Query
 
 from dashboard import constants as env
-from dashboard.call import Call
+from dashboard.deps import CurrentSettings, Now
 from dashboard.errors import NotConfiguredError, NotFoundError
 from dashboard.models import Candle, Error, Ohlc
-from dashboard.routes import PROTECTED
 from dashboard.settings import Settings
 from dashboard.storage import prices
-from dashboard.web.inputs import whole
-from dashboard.web.routing import Router
 
-router = Router("/api/v2/tickers", tags=("prices",), **PROTECTED)
+router = APIRouter(prefix="/api/v2/tickers", tags=["prices"])
 
 Range = Literal["1W", "1M", "3M", "6M", "1Y"]
 Resolution = Literal["1", "5", "15", "30", "60", "D"]
@@ -31,22 +25,6 @@ LABELS = {
     "60": "hourly",
     "D": "daily",
 }
-
-
-class TickerPath(Struct):
-    ticker: Annotated[
-        str,
-        whole(
-            r"^[A-Za-z]{1,5}$",
-            description="1-5 letters (case does not matter).",
-            examples=["AAPL"],
-        ),
-    ]
-
-
-class OhlcQuery(Struct):
-    range_: Range = field(name="range", default="1M")
-    resolution: Resolution = "D"
 
 
 def _load(
@@ -70,15 +48,27 @@ def _load(
     "/{ticker}/ohlc",
     responses={404: {"model": Error, "description": "No price data for the ticker"}},
 )
-def ohlc(call: Call, path: TickerPath, query: OhlcQuery) -> Ohlc:
+def ohlc(
+    settings: CurrentSettings,
+    now: Now,
+    ticker: Annotated[
+        str,
+        Path(
+            pattern=r"^[A-Za-z]{1,5}$",
+            description="1-5 letters (case does not matter).",
+            examples=["AAPL"],
+        ),
+    ],
+    range_: Annotated[Range, Query(alias="range")] = "1M",
+    resolution: Resolution = "D",
+) -> Ohlc:
     """Candles for `ticker` over `range` at `resolution` minutes (or D for daily)."""
-    ticker, range_, resolution = path.ticker.upper(), query.range_, query.resolution
-    now = call.now
+    ticker = ticker.upper()
     start = now - timedelta(days=RANGE_DAYS[range_])
-    candles = _load(call.settings, ticker, resolution, start, now)
+    candles = _load(settings, ticker, resolution, start, now)
     served, message = resolution, None
     if not candles and resolution != "D":
-        candles = _load(call.settings, ticker, "D", start, now)
+        candles = _load(settings, ticker, "D", start, now)
         served = "D"
         message = (
             f"No {LABELS[resolution]} data for {ticker} over {range_}; "
@@ -88,7 +78,7 @@ def ohlc(call: Call, path: TickerPath, query: OhlcQuery) -> Ohlc:
         raise NotFoundError(f"no price data for {ticker} over {range_}")
     return Ohlc(
         ticker=ticker,
-        candles=msgspec.convert(candles, list[Candle]),
+        candles=[Candle.model_validate(candle) for candle in candles],
         resolution=served,
         resolution_fallback=served != resolution,
         fallback_message=message,

@@ -1,19 +1,16 @@
-"""The dashboard page, its assets and the endpoint index."""
+"""The dashboard page and the endpoint index."""
 
-from __future__ import annotations
-
+import os
 from pathlib import Path
 
-from msgspec import Struct
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 
 from dashboard import __version__
-from dashboard.call import Call
 from dashboard.models import EndpointIndex
-from dashboard.web.events import Response
-from dashboard.web.routing import Router
-from dashboard.web.static import StaticAssets
 
-STATIC = StaticAssets(Path(__file__).resolve().parent.parent / "static")
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 ENDPOINTS = {
     "GET /health": "service health (no auth)",
     "GET /api/v2/metrics?hours=1..168": "sentiment counts over the last hours",
@@ -27,30 +24,31 @@ ENDPOINTS = {
     "GET /openapi.json": "the OpenAPI document",
 }
 
-router = Router(tags=("pages",))
+router = APIRouter(tags=["pages"])
 
 
-class AssetPath(Struct):
-    name: str
+class StaticAssets(StaticFiles):
+    """Starlette's StaticFiles, answering 404 (not 500) for paths no file can have."""
+
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        try:
+            return super().lookup_path(path)
+        except (OSError, ValueError):  # a NUL byte, a name too long, a loop: no such asset
+            return "", None
 
 
 @router.get("/", include_in_schema=False)
-def dashboard_page(call: Call) -> Response:
-    return STATIC.response(call.request, "index.html")
+def dashboard_page() -> FileResponse:
+    return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
 
 
 @router.get("/favicon.ico", include_in_schema=False)
-def favicon(call: Call) -> Response:
+def favicon() -> FileResponse:
     # Browsers ask for it on every page, the JSON ones included: answer rather than 404.
-    return STATIC.response(call.request, "favicon.svg")
-
-
-@router.get("/static/{name}", include_in_schema=False)
-def static_asset(call: Call, path: AssetPath) -> Response:
-    return STATIC.response(call.request, path.name)
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
 
 
 @router.get("/api")
-def endpoint_index(call: Call) -> EndpointIndex:
+def endpoint_index() -> EndpointIndex:
     """List the service's endpoints."""
     return EndpointIndex(service="sentiment-dashboard", version=__version__, endpoints=ENDPOINTS)

@@ -1,17 +1,15 @@
 """Sentiment views over the items table."""
 
-from __future__ import annotations
-
 import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-import msgspec
-from msgspec import UNSET, Meta, Struct, UnsetType
+from fastapi import APIRouter, Query
+from pydantic.json_schema import SkipJsonSchema
 
 from dashboard import timeutil
-from dashboard.call import Call
+from dashboard.deps import ItemsTable, Now
 from dashboard.errors import InvalidRequestError
 from dashboard.models import (
     Article,
@@ -24,12 +22,9 @@ from dashboard.models import (
     TrendPoint,
     Trends,
 )
-from dashboard.routes import PROTECTED
 from dashboard.storage import items
-from dashboard.web.inputs import whole
-from dashboard.web.routing import Router
 
-router = Router("/api/v2", tags=("sentiment",), **PROTECTED)
+router = APIRouter(prefix="/api/v2", tags=["sentiment"])
 
 # The rules below are stated in the OpenAPI document as they are enforced (patterns, bounds),
 # so that a request the document allows is answered and one it forbids gets a 422.
@@ -43,66 +38,8 @@ END = re.compile(
     r"([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
 )
 END_RULE = "an RFC 3339 date-time with an offset in the years 1970 to 2999"
-Hours = Annotated[int, Meta(ge=1, le=168, description="How many hours back to look.")]
-
-
-class MetricsQuery(Struct):
-    hours: Hours = 24
-
-
-class SentimentQuery(Struct):
-    tags: Annotated[
-        str,
-        whole(
-            f"^{TAG}(,{TAG}){{0,{MAX_TAGS - 1}}}$",
-            description=(
-                f"1 to {MAX_TAGS} comma-separated tags, no spaces; each 1-50 letters, digits, "
-                "'-' or '_' (case does not matter)."
-            ),
-            examples=["tech,markets"],
-        ),
-    ]
-    hours: Annotated[
-        int,
-        Meta(
-            ge=1,
-            le=MAX_WINDOW_HOURS,
-            description=f"The window's length in hours, at most {MAX_WINDOW_HOURS} (90 days).",
-        ),
-    ] = 24
-    end: (
-        Annotated[
-            str,
-            # The pattern is the document's; _end checks it and names the rule in the 422.
-            Meta(
-                description=f"The window's end (default: now): {END_RULE}.",
-                extra_json_schema={"format": "date-time", "pattern": END.pattern},
-                examples=["2026-01-31T12:00:00Z"],
-            ),
-        ]
-        | UnsetType
-    ) = UNSET
-
-
-class TrendsQuery(Struct):
-    hours: Hours = 24
-    tag: (
-        Annotated[
-            str,
-            whole(
-                f"^{TAG}$",
-                description="One tag: 1-50 letters, digits, '-' or '_' (case does not matter).",
-                examples=["tech"],
-            ),
-        ]
-        | UnsetType
-    ) = UNSET
-
-
-class ArticlesQuery(Struct):
-    limit: Annotated[int, Meta(ge=1, le=100)] = 20
-    sentiment: Sentiment | UnsetType = UNSET
-    hours: Hours = 168
+ONE_TAG = f"^{TAG}$"
+Hours = Annotated[int, Query(ge=1, le=168, description="How many hours back to look.")]
 
 
 def _end(raw: str) -> datetime:
@@ -118,16 +55,16 @@ def _end(raw: str) -> datetime:
 
 
 @router.get("/metrics")
-def metrics(call: Call, query: MetricsQuery) -> Metrics:
+def metrics(table: ItemsTable, now: Now, hours: Hours = 24) -> Metrics:
     """Sentiment counts and top tags over the last `hours` hours.
 
     Reads a bounded number of items, newest first; `partial` says when the window held more.
     """
-    since = call.now - timedelta(hours=query.hours)
-    found = items.analyzed(call.items_table, since, call.now)
+    since = now - timedelta(hours=hours)
+    found = items.analyzed(table, since, now)
     top = Counter(item["tag"] for item in found.items if item.get("tag")).most_common(10)
     return Metrics(
-        hours=query.hours,
+        hours=hours,
         since=timeutil.to_key(since),
         counts=SentimentCounts(**items.counts(found.items)),
         top_tags=dict(top),
@@ -136,20 +73,50 @@ def metrics(call: Call, query: MetricsQuery) -> Metrics:
 
 
 @router.get("/sentiment")
-def sentiment_by_tag(call: Call, query: SentimentQuery) -> SentimentByTag:
+def sentiment_by_tag(
+    table: ItemsTable,
+    now: Now,
+    tags: Annotated[
+        str,
+        Query(
+            pattern=f"^{TAG}(,{TAG}){{0,{MAX_TAGS - 1}}}$",
+            description=(
+                f"1 to {MAX_TAGS} comma-separated tags, no spaces; each 1-50 letters, digits, "
+                "'-' or '_' (case does not matter)."
+            ),
+            examples=["tech,markets"],
+        ),
+    ],
+    hours: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=MAX_WINDOW_HOURS,
+            description=f"The window's length in hours, at most {MAX_WINDOW_HOURS} (90 days).",
+        ),
+    ] = 24,
+    end: Annotated[
+        str | SkipJsonSchema[None],
+        Query(
+            description=f"The window's end (default: now): {END_RULE}.",
+            json_schema_extra={"format": "date-time", "pattern": END.pattern},
+            examples=["2026-01-31T12:00:00Z"],
+        ),
+    ] = None,
+) -> SentimentByTag:
     """Sentiment per tag over the `hours` hours before `end` (default: the last 24 hours).
 
     Reads a bounded number of items, shared evenly between the tags, newest first;
     `partial` says which tags' windows held more.
     """
-    wanted = list(dict.fromkeys(tag.lower() for tag in query.tags.split(",")))
-    end_at = call.now if isinstance(query.end, UnsetType) else _end(query.end)
-    start_at = end_at - timedelta(hours=query.hours)
+    wanted = list(dict.fromkeys(tag.lower() for tag in tags.split(",")))
+    end_at = _end(end) if end is not None else now
+    start_at = end_at - timedelta(hours=hours)
     per_tag = [
         TagSentiment(
             tag=tag, counts=SentimentCounts(**items.counts(found.items)), partial=found.partial
         )
-        for tag, found in items.by_tags(call.items_table, wanted, start_at, end_at).items()
+        for tag, found in items.by_tags(table, wanted, start_at, end_at).items()
     ]
     return SentimentByTag(
         start=timeutil.to_key(start_at),
@@ -160,25 +127,44 @@ def sentiment_by_tag(call: Call, query: SentimentQuery) -> SentimentByTag:
 
 
 @router.get("/trends")
-def trends(call: Call, query: TrendsQuery) -> Trends:
+def trends(
+    table: ItemsTable,
+    now: Now,
+    hours: Hours = 24,
+    tag: Annotated[
+        str | SkipJsonSchema[None],
+        Query(
+            pattern=ONE_TAG,
+            # FastAPI enforces the pattern of an optional parameter but leaves it out of the
+            # document: stated here once more.
+            json_schema_extra={"pattern": ONE_TAG},
+            description="One tag: 1-50 letters, digits, '-' or '_' (case does not matter).",
+            examples=["tech"],
+        ),
+    ] = None,
+) -> Trends:
     """Hourly average sentiment over the last `hours` hours, optionally for one tag.
 
     Reads a bounded number of items, newest first; `partial` says when the window held more.
     """
-    since = call.now - timedelta(hours=query.hours)
-    tag = None if isinstance(query.tag, UnsetType) else query.tag.lower()
+    since = now - timedelta(hours=hours)
     if tag is None:
-        found = items.analyzed(call.items_table, since, call.now)
+        found = items.analyzed(table, since, now)
     else:
-        found = items.by_tags(call.items_table, [tag], since, call.now)[tag]
-    points = msgspec.convert(items.hourly(found.items), list[TrendPoint])
-    return Trends(hours=query.hours, tag=tag, points=points, partial=found.partial)
+        tag = tag.lower()
+        found = items.by_tags(table, [tag], since, now)[tag]
+    points = [TrendPoint.model_validate(point) for point in items.hourly(found.items)]
+    return Trends(hours=hours, tag=tag, points=points, partial=found.partial)
 
 
 @router.get("/articles")
-def articles(call: Call, query: ArticlesQuery) -> Articles:
+def articles(
+    table: ItemsTable,
+    now: Now,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    sentiment: Annotated[Sentiment | SkipJsonSchema[None], Query()] = None,
+    hours: Hours = 168,
+) -> Articles:
     """The most recent analysed articles, newest first (reads `limit` items, no more)."""
-    sentiment = None if isinstance(query.sentiment, UnsetType) else query.sentiment
-    since = call.now - timedelta(hours=query.hours)
-    found = items.recent(call.items_table, since, call.now, query.limit, sentiment)
-    return Articles(articles=msgspec.convert(found, list[Article]), count=len(found))
+    found = items.recent(table, now - timedelta(hours=hours), now, limit, sentiment)
+    return Articles(articles=[Article.model_validate(item) for item in found], count=len(found))

@@ -1,4 +1,5 @@
-"""The HTTP layer (dashboard.web) as callers meet it: events, routing, inputs, CORS, assets."""
+"""The HTTP layer as callers meet it, through the Lambda adapter: events (Mangum), routing and
+inputs (FastAPI), CORS and assets (Starlette)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,9 @@ from typing import Any
 import pytest
 from httpx2 import Client
 
+from dashboard.adapter import lambda_handler_for
 from dashboard.app import create_app
 from dashboard.settings import Settings
-from dashboard.web import events
-from dashboard.web.application import DOCS_PATH, OPENAPI_PATH
-from dashboard.web.routing import Router
 from tests.support.lambda_http import FakeLambdaContext
 from tests.unit.conftest import NOW, ORIGIN, event
 
@@ -22,7 +21,7 @@ CONFIGS = "/api/v2/configurations"
 
 def invoke(settings: Settings, payload: dict[str, Any]) -> dict[str, Any]:
     """The app's raw Lambda result for `payload`."""
-    return create_app(settings, clock=lambda: NOW)(payload, FakeLambdaContext())
+    return lambda_handler_for(create_app(settings, clock=lambda: NOW))(payload, FakeLambdaContext())
 
 
 def test_a_rest_api_event_carries_repeated_query_values_and_headers(
@@ -49,18 +48,20 @@ def test_a_body_that_is_not_base64_is_400(settings: Settings) -> None:
     assert "base64" in json.loads(result["body"])["detail"]
 
 
-def test_an_event_that_is_no_http_request_is_refused_by_name(settings: Settings) -> None:
-    with pytest.raises(events.UnsupportedEventError, match="not an HTTP event"):
+def test_an_event_that_is_no_http_request_is_refused_by_mangum(settings: Settings) -> None:
+    with pytest.raises(RuntimeError, match="unable to infer a handler"):
         invoke(settings, {"Records": [{"eventSource": "aws:s3"}]})
 
 
-def test_a_binary_answer_travels_as_base64() -> None:
-    response = events.Response(200, b"\xff\x00", {"content-type": "application/octet-stream"})
+def test_an_answer_that_is_not_text_travels_as_base64(settings: Settings) -> None:
+    payload = event("apigw_v2_health.json")
+    payload["rawPath"] = payload["requestContext"]["http"]["path"] = "/favicon.ico"
 
-    result = events.result(response)
+    result = invoke(settings, payload)
 
+    assert result["headers"]["content-type"] == "image/svg+xml"
     assert result["isBase64Encoded"] is True
-    assert base64.b64decode(result["body"]) == b"\xff\x00"
+    assert base64.b64decode(result["body"]).startswith(b"<svg")
 
 
 def test_a_known_path_with_another_method_is_405_naming_the_allowed_ones(client: Client) -> None:
@@ -94,7 +95,7 @@ def test_a_pattern_must_match_the_whole_value_no_final_newline(
     assert problem["msg"].endswith("$'")  # the pattern as the document states it
 
 
-def test_every_input_that_fails_is_one_problem(client: Client) -> None:
+def test_every_input_that_fails_is_reported(client: Client) -> None:
     response = client.patch(f"{CONFIGS}/not-an-id", json={"timeframe_days": "7"})
 
     assert response.status_code == 422
@@ -113,7 +114,7 @@ def test_every_input_that_fails_is_one_problem(client: Client) -> None:
         ),
         ({"tickers": []}, {"type": "missing", "loc": ["body", "name"]}),
         ({"name": "x", "tickers": ["A", "A"]}, {"type": "value_error", "loc": ["body", "tickers"]}),
-        ({"name": "x", "include_extended_hours": 1}, {"type": "value_error"}),
+        ({"name": "x", "include_extended_hours": 1}, {"type": "bool_type"}),
     ],
     ids=["unknown field", "missing field", "repeated tickers", "strict boolean"],
 )
@@ -131,7 +132,7 @@ def test_body_problems_name_their_kind_and_field(
     ("content", "content_type", "kind"),
     [
         (b"", "application/json", "missing"),
-        (b"name=x", "application/x-www-form-urlencoded", "json_invalid"),
+        (b"name=x", "application/x-www-form-urlencoded", "model_attributes_type"),
         (b'{"name": "x"', "application/json", "json_invalid"),
     ],
     ids=["empty", "form", "truncated"],
@@ -142,7 +143,9 @@ def test_a_body_that_is_no_json_object_is_422(
     response = client.post(CONFIGS, content=content, headers={"Content-Type": content_type})
 
     assert response.status_code == 422
-    assert response.json()["detail"][0] | {"msg": ""} == {"type": kind, "loc": ["body"], "msg": ""}
+    [problem] = response.json()["detail"]
+    assert problem["type"] == kind
+    assert problem["loc"][0] == "body"
 
 
 @pytest.mark.parametrize(
@@ -180,7 +183,7 @@ def test_a_preflight_names_the_allowed_methods_headers_and_max_age(anonymous: Cl
         "Accept, Accept-Language, Authorization, Content-Language, Content-Type, X-User-ID"
     )
     assert response.headers["access-control-max-age"] == "600"
-    assert response.headers["vary"] == "Origin"
+    assert response.headers["vary"].startswith("Origin")
 
 
 def test_an_allowed_origin_is_echoed_on_errors_too(anonymous: Client) -> None:
@@ -211,26 +214,13 @@ def test_an_asset_the_browser_has_is_304_without_a_body(anonymous: Client) -> No
 
 
 def test_the_document_states_patterns_as_json_schema_writes_them(anonymous: Client) -> None:
-    text = anonymous.get(OPENAPI_PATH).text
+    text = anonymous.get("/openapi.json").text
 
-    assert "\\\\Z" not in text
     assert '"pattern":"^[A-Z]{1,5}$"' in text
 
 
 def test_the_docs_page_loads_the_document(anonymous: Client) -> None:
-    response = anonymous.get(DOCS_PATH)
+    response = anonymous.get("/docs")
 
     assert response.headers["content-type"] == "text/html; charset=utf-8"
-    assert f'url: "{OPENAPI_PATH}"' in response.text
-
-
-def test_a_route_parameter_that_is_no_input_is_refused_at_import() -> None:
-    router = Router()
-
-    def lookup(
-        call: object, query: int, page: int
-    ) -> None:  # `page` is neither path, query nor body
-        return None
-
-    with pytest.raises(TypeError, match=r"parameters \['page'\] must be among"):
-        router.get("/lookup")(lookup)
+    assert "url: '/openapi.json'" in response.text
