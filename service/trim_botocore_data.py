@@ -59,7 +59,15 @@ def strip_documentation(service_dir: Path) -> None:
         compressed = path.suffix == ".gz"
         document = json.loads(gzip.decompress(raw) if compressed else raw)
         text = json.dumps(without_documentation(document), separators=(",", ":")).encode()
-        path.write_bytes(gzip.compress(text, mtime=0) if compressed else text)
+        replace(path, gzip.compress(text, mtime=0) if compressed else text)
+
+
+def replace(path: Path, content: bytes) -> None:
+    """A new file at `path`: installers (uv) hard-link package files to their cache, and
+    writing through the link would change every copy that shares it."""
+    written = path.with_name(path.name + ".trimmed")
+    written.write_bytes(content)
+    written.replace(path)
 
 
 def trim(data: Path, keep: Iterable[str]) -> list[str]:
@@ -81,7 +89,7 @@ def trim(data: Path, keep: Iterable[str]) -> list[str]:
     for partition in endpoints["partitions"]:
         services = partition["services"]
         partition["services"] = {name: services[name] for name in services if name in prefixes}
-    endpoints_file.write_text(json.dumps(endpoints, separators=(",", ":")))
+    replace(endpoints_file, json.dumps(endpoints, separators=(",", ":")).encode())
     return removed
 
 

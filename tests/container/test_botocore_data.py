@@ -119,6 +119,24 @@ def _documentation(node: object) -> list[object]:
     return []
 
 
+def test_trim_leaves_a_hard_linked_copy_as_it_was(tmp_path: Path) -> None:
+    """uv installs by hard-linking its cache: trimming an install must not edit the cache (nor
+    every other venv linked to it) through the link."""
+    data = data_copy(tmp_path, ("dynamodb",))
+    elsewhere = tmp_path / "cache"
+    elsewhere.mkdir()
+    linked = [data / "endpoints.json", *sorted((data / "dynamodb").rglob("*.json*"))]
+    originals = {}
+    for index, path in enumerate(linked):
+        (elsewhere / str(index)).hardlink_to(path)
+        originals[index] = path.read_bytes()
+
+    trim_botocore_data.trim(data, ("dynamodb",))
+
+    assert {i: (elsewhere / str(i)).read_bytes() for i in originals} == originals
+    assert (data / "endpoints.json").read_bytes() != originals[0]
+
+
 def test_trim_refuses_a_service_botocore_has_no_data_for_and_removes_nothing(
     tmp_path: Path,
 ) -> None:
