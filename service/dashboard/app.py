@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dashboard import __version__, aws, openapi_document, timeutil
 from dashboard.deps import current_user
@@ -45,12 +45,34 @@ NOT_HTTP_RESPONSES: dict[int | str, dict[str, Any]] = {
         "content": {"text/plain": {"schema": {"type": "string"}}, "application/json": {}},
     }
 }
+VERSION_HEADER = b"x-function-version"
 CORS_METHODS = ["GET", "POST", "PATCH", "DELETE", "OPTIONS"]
 CORS_HEADERS = ["Authorization", "Content-Type", "X-User-ID"]
 CORS_MAX_AGE_S = 600
 HTTP_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 MAX_VALIDATION_ERRORS = 10
 MAX_ERROR_TEXT = 200
+
+
+class FunctionVersion:
+    """Every answer names the Lambda version that served it (AWS_LAMBDA_FUNCTION_VERSION, which
+    Lambda sets in each version's environments): a canary's share is counted by it."""
+
+    def __init__(self, app: ASGIApp, version: str | None) -> None:
+        self.app = app
+        self.header = (VERSION_HEADER, version.encode()) if version else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.header is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), self.header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_version)
 
 
 class RequestBudget:
@@ -145,7 +167,8 @@ def create_app(
         app.dependency_overrides[get_settings] = lambda: settings
     if clock is not None:
         app.dependency_overrides[timeutil.utcnow] = clock
-    origins = (settings or get_settings()).cors_origins
+    current = settings or get_settings()
+    origins = current.cors_origins
     if origins:
         app.add_middleware(
             CORSMiddleware,
@@ -155,6 +178,7 @@ def create_app(
             max_age=CORS_MAX_AGE_S,
         )
     app.add_middleware(RequestBudget)
+    app.add_middleware(FunctionVersion, version=current.function_version)
     app.add_exception_handler(DashboardError, _dashboard_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)

@@ -31,6 +31,10 @@ class Settings:
     ticker_cache_bucket: str | None = None
     environment: str = "unknown"
     cors_origins: tuple[str, ...] = ()
+    function_version: str | None = None
+    """The Lambda version this process runs (answers name it; see app.FunctionVersion)."""
+    initialization_type: str | None = None
+    """on-demand, provisioned-concurrency or snap-start (dashboard.warm_up)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -41,6 +45,8 @@ class Settings:
             ticker_cache_bucket=_optional(environ, env.TICKER_CACHE_BUCKET),
             environment=(_optional(environ, env.ENVIRONMENT) or "unknown").lower(),
             cors_origins=_origins(_optional(environ, env.CORS_ORIGINS)),
+            function_version=_optional(environ, env.FUNCTION_VERSION),
+            initialization_type=_optional(environ, env.INITIALIZATION_TYPE),
         )
 
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import encodings.idna  # noqa: F401 - what the first connection imports (see LAZY_IMPORTS)
 import logging
-import os
 from typing import Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dashboard import aws
 from dashboard.adapter import LambdaHandler
+from dashboard.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ EVERY_CALL: Final = (
 
 
 def snapstart_init() -> bool:
-    return os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == SNAPSTART
+    return get_settings().initialization_type == SNAPSTART
 
 
 def run(handler: LambdaHandler, everything: bool) -> None:

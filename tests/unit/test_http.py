@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from httpx2 import Client
 from dashboard.adapter import lambda_handler_for
 from dashboard.app import create_app
 from dashboard.settings import Settings
-from tests.support.lambda_http import FakeLambdaContext
+from tests.support.lambda_http import FakeLambdaContext, lambda_client
 from tests.unit.conftest import NOW, ORIGIN, event
 
 CONFIGS = "/api/v2/configurations"
@@ -224,3 +225,17 @@ def test_the_docs_page_loads_the_document(anonymous: Client) -> None:
 
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert "url: '/openapi.json'" in response.text
+
+
+def test_every_answer_names_the_version_that_served_it(moto: None, settings: Settings) -> None:
+    """What a canary is counted by: Lambda sets AWS_LAMBDA_FUNCTION_VERSION per version."""
+    served = lambda_client(
+        lambda_handler_for(create_app(replace(settings, function_version="7"), clock=lambda: NOW))
+    )
+
+    assert served.get("/health").headers["x-function-version"] == "7"
+    assert served.get("/does-not-exist").headers["x-function-version"] == "7"
+
+
+def test_without_a_version_no_header_is_made_up(anonymous: Client) -> None:
+    assert "x-function-version" not in anonymous.get("/health").headers

@@ -19,6 +19,8 @@ def test_settings_read_every_variable() -> None:
             "TICKER_CACHE_BUCKET": "bucket",
             "ENVIRONMENT": "Local",
             "CORS_ORIGINS": "https://a.example/, ,https://b",
+            "AWS_LAMBDA_FUNCTION_VERSION": "7",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start",
         }
     )
 
@@ -29,6 +31,8 @@ def test_settings_read_every_variable() -> None:
         ticker_cache_bucket="bucket",
         environment="local",
         cors_origins=("https://a.example", "https://b"),
+        function_version="7",
+        initialization_type="snap-start",
     )
 
 
