@@ -35,17 +35,32 @@ from sentiment_pipeline.stages import Summary  # noqa: E402
 from tests.support import docker  # noqa: E402
 
 
-def run_chain(env: LocalEnvironment, base: str, tag: str) -> Summary:
-    steps = DockerSteps(
+def steps_for(env: LocalEnvironment, base: str, tag: str) -> DockerSteps:
+    return DockerSteps(
         environment=env, context=REPO_ROOT, base_image=base, tag=tag, git_sha=git_sha(REPO_ROOT)
     )
+
+
+def run_chain(env: LocalEnvironment, base: str, tag: str) -> Summary:
+    steps = steps_for(env, base, tag)
     try:
         return asyncio.run(chain.deploy("bench", steps, rollback_hint=ROLLBACK_HINT))
     finally:
         steps.remove_images()
 
 
-def measure(scratch: Path) -> tuple[str, float, Summary, Summary]:
+def rollbacks(env: LocalEnvironment, base: str, tag: str) -> tuple[Summary, Summary]:
+    """After the two deploys: `rollback` by alias (live back to the cold run's version), then,
+    with what `live` recorded forgotten, the image rollback (the last good image through
+    Terraform), the path every rollback took before releases went through versions."""
+    by_alias = asyncio.run(chain.rollback("bench rollback", steps_for(env, base, tag)))
+    lambda_client = env.moto.client("lambda")
+    lambda_client.update_alias(FunctionName=env.env.function_name, Name="live", Description="")
+    by_image = asyncio.run(chain.rollback("bench rollback", steps_for(env, base, tag)))
+    return by_alias, by_image
+
+
+def measure(scratch: Path) -> tuple[str, float, Summary, Summary, tuple[Summary, Summary]]:
     docker.ensure_daemon(scratch / "dockerd.log")
     base = docker.lambda_base_image(REPO_ROOT)
     private = f"sentiment-dashboard/lambda:bench-rehearsal-base-{uuid.uuid4().hex[:8]}"
@@ -59,14 +74,17 @@ def measure(scratch: Path) -> tuple[str, float, Summary, Summary]:
             try:
                 cold = run_chain(env, private, tag)
                 warm = run_chain(env, private, tag)
+                rolled = rollbacks(env, private, tag)
             finally:
                 env.down()
     finally:
         docker.remove_images(private)
-    return base, up_s, cold, warm
+    return base, up_s, cold, warm, rolled
 
 
-def render(base: str, up_s: float, cold: Summary, warm: Summary) -> str:
+def render(
+    base: str, up_s: float, cold: Summary, warm: Summary, rolled: tuple[Summary, Summary]
+) -> str:
     warm_by_name = {stage.name: stage.seconds for stage in warm.stages}
     lines = [
         "## Rehearsal (`bench/bench_rehearsal.py`)",
@@ -99,8 +117,28 @@ def render(base: str, up_s: float, cold: Summary, warm: Summary) -> str:
         "restarting the function container from the registry; `api key` registers the local "
         "user's key; `smoke` is the first `/health` through the front, i.e. the function's cold "
         "start.",
+        "",
+        *render_rollbacks(*rolled),
     ]
     return "\n".join(lines)
+
+
+def render_rollbacks(by_alias: Summary, by_image: Summary) -> list[str]:
+    facts = dict(by_alias.facts), dict(by_image.facts)
+    assert facts[0]["rollback"].startswith("by alias"), facts[0]
+    assert facts[1]["rollback"].startswith("by image"), facts[1]
+    ratio = by_alias.total_seconds / by_image.total_seconds
+    return [
+        "| rollback | stages | wall time |",
+        "| --- | --- | --- |",
+        f"| by alias (`live` back to the version before) | "
+        f"{', '.join(s.name for s in by_alias.stages)} | {by_alias.total_seconds:.1f} s |",
+        f"| by image (the last good image through Terraform) | "
+        f"{', '.join(s.name for s in by_image.stages)} | {by_image.total_seconds:.1f} s |",
+        "",
+        f"Rollback by alias / by image, same run: **{ratio:.2f}**. Both end with the same smoke "
+        "through the API; the alias rollback moves no image and runs no Terraform.",
+    ]
 
 
 def main() -> int:

@@ -16,15 +16,17 @@ resource "aws_ecr_lifecycle_policy" "dashboard" {
   repository = aws_ecr_repository.dashboard.name
 
   # ECR evaluates rules by priority and an image matched by a rule is never expired by a later
-  # one: rule 1 matches every deployed-<env> image (the running one and the rollback target) and
-  # keeps up to 1000 of them, i.e. all, since each tag names one image. Rule 2 (`any` must be the
-  # lowest priority) expires the rest beyond the newest N. tests/infra/test_apply.py checks the
+  # one: rule 1 matches every deployed-<env> image (the one `live` serves) and rule 2 every
+  # rollback-<env> image (the one a rollback by alias returns to), each keeping up to 1000, i.e.
+  # all, since each tag names one image. They are two rules because a rule listing several
+  # prefixes selects only images carrying all of them. Rule 3 (`any` must be the lowest
+  # priority) expires the rest beyond the newest N. tests/infra/test_apply.py checks the
   # document against ECR's rules and evaluates it (tests/infra/ecr_lifecycle.py).
   policy = jsonencode({
     rules = [
       {
         rulePriority = 1
-        description  = "Never expire an image tagged deployed-* (running, or the rollback target)"
+        description  = "Never expire an image tagged deployed-* (the one live serves)"
         selection = {
           tagStatus     = "tagged"
           tagPrefixList = ["deployed-"]
@@ -35,6 +37,17 @@ resource "aws_ecr_lifecycle_policy" "dashboard" {
       },
       {
         rulePriority = 2
+        description  = "Never expire an image tagged rollback-* (the one a rollback returns to)"
+        selection = {
+          tagStatus     = "tagged"
+          tagPrefixList = ["rollback-"]
+          countType     = "imageCountMoreThan"
+          countNumber   = 1000
+        }
+        action = { type = "expire" }
+      },
+      {
+        rulePriority = 3
         description  = "Keep the newest ${var.ecr_images_to_keep} other images"
         selection = {
           tagStatus   = "any"

@@ -32,6 +32,10 @@ resource "aws_lambda_function" "dashboard" {
   package_type = "Image"
   image_uri    = var.image_uri
 
+  # Every change of image or configuration publishes a version; the alias `live` below is what
+  # the HTTP API invokes, and the pipeline moves it (docs/releases.md).
+  publish = true
+
   memory_size                    = var.memory_size
   timeout                        = var.timeout
   reserved_concurrent_executions = var.reserved_concurrent_executions
@@ -48,4 +52,19 @@ resource "aws_lambda_function" "dashboard" {
     aws_cloudwatch_log_group.lambda,
     aws_iam_role_policy.lambda,
   ]
+}
+
+# The version users are served. Terraform makes it with the function (on the first version) and
+# never moves it again: which version `live` serves, with what canary weights, and the
+# description where the pipeline records the version it served before, are the pipeline's
+# (sentiment_pipeline/release.py), so a second plan after a release or a rollback is empty.
+resource "aws_lambda_alias" "live" {
+  name             = "live"
+  description      = "Released by the pipeline"
+  function_name    = aws_lambda_function.dashboard.function_name
+  function_version = aws_lambda_function.dashboard.version
+
+  lifecycle {
+    ignore_changes = [function_version, routing_config, description]
+  }
 }

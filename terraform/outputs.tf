@@ -18,6 +18,16 @@ output "function_arn" {
   value       = aws_lambda_function.dashboard.arn
 }
 
+output "function_version" {
+  description = "The version of the function this apply published (the newest, if nothing changed)."
+  value       = aws_lambda_function.dashboard.version
+}
+
+output "alias_name" {
+  description = "The alias the HTTP API invokes; the pipeline moves it between versions."
+  value       = aws_lambda_alias.live.name
+}
+
 output "image_uri" {
   description = "The digest-pinned image the function runs."
   value       = aws_lambda_function.dashboard.image_uri

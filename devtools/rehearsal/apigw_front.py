@@ -22,6 +22,7 @@ import argparse
 import base64
 import http.server
 import json
+import random
 import re
 import threading
 import time
@@ -31,6 +32,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
 from email.utils import formatdate
+from pathlib import Path
 from typing import Any, Final
 
 INVOKE_PATH: Final = "/2015-03-31/functions/function/invocations"
@@ -177,6 +179,57 @@ Invoke = Callable[[dict[str, Any]], Any]
 """Runs the function for one event and returns its result (raises InvokeFailed, TimeoutError)."""
 
 
+def alias_router(
+    routes_file: str, timeout: float, draw: Callable[[], float] = random.random
+) -> Invoke:
+    """Invoke what an alias serves, as Lambda's alias routing does: its version, or a canary's
+    version by its weight. The alias is read from moto's Lambda API (which stores weights but
+    routes nothing) and the running versions from `routes_file`, for every request:
+    {"moto": <endpoint>, "region": <region>, "function": <name>, "alias": "live",
+     "versions": {<n>: <invoke url>}}."""
+
+    def run(event: dict[str, Any]) -> Any:
+        routes = json.loads(Path(routes_file).read_text(encoding="utf-8"))
+        alias = get_alias(routes["moto"], routes["region"], routes["function"], routes["alias"])
+        version = chosen_version(alias, draw())
+        url = routes["versions"].get(version)
+        if url is None:
+            raise InvokeFailed(f"version {version} of {routes['function']} is not running")
+        return invoke(url, event, timeout)
+
+    return run
+
+
+def get_alias(moto_endpoint: str, region: str, function: str, alias: str) -> Mapping[str, Any]:
+    """GetAlias over Lambda's REST API, from moto."""
+    url = f"{moto_endpoint}/2015-03-31/functions/{function}/aliases/{alias}"
+    request = urllib.request.Request(url, headers={"Authorization": moto_scope(region, "lambda")})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            found: Mapping[str, Any] = json.loads(response.read())
+    except (urllib.error.URLError, ConnectionError) as error:
+        raise InvokeFailed(f"alias {alias} of {function} could not be read: {error}") from error
+    return found
+
+
+def moto_scope(region: str, service: str) -> str:
+    """An Authorization header that names only SigV4's credential scope. moto's server picks
+    the service and region of a request from that scope (an unsigned GET under /2015-03-31/
+    reaches its S3) and checks no signature; this front never talks to AWS itself."""
+    return f"AWS4-HMAC-SHA256 Credential=front/20000101/{region}/{service}/aws4_request"
+
+
+def chosen_version(alias: Mapping[str, Any], draw: float) -> str:
+    """The version a request goes to, for a draw in [0, 1): each weighted version takes its
+    share, the alias's own version the rest."""
+    weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+    for version, weight in sorted(weights.items()):
+        if draw < weight:
+            return str(version)
+        draw -= weight
+    return str(alias["FunctionVersion"])
+
+
 class FrontHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "apigw-front"
@@ -233,8 +286,12 @@ def make_server(
     invoke_url: str,
     timeout: float = INTEGRATION_TIMEOUT_S,
     quiet: bool = True,
+    alias_routes: str | None = None,
 ) -> http.server.ThreadingHTTPServer:
-    """The front of a function behind a Lambda invoke endpoint (the emulator's)."""
+    """The front of a function behind a Lambda invoke endpoint (the emulator's), or of an alias
+    routing between the endpoints of several versions (`alias_routes`)."""
+    if alias_routes is not None:
+        return _server(host, port, alias_router(alias_routes, timeout), quiet)
     return _server(host, port, lambda event: invoke(invoke_url, event, timeout), quiet)
 
 
@@ -284,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--listen", default="127.0.0.1:8090", help="host:port to serve on")
     parser.add_argument("--invoke-url", default=f"http://127.0.0.1:8080{INVOKE_PATH}")
     parser.add_argument(
+        "--alias-routes", help="route by an alias (a JSON file: see alias_router), not one URL"
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=INTEGRATION_TIMEOUT_S,
@@ -293,9 +353,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     host, _, port = args.listen.rpartition(":")
     server = make_server(
-        host or "127.0.0.1", int(port), args.invoke_url, args.timeout, quiet=not args.verbose
+        host or "127.0.0.1",
+        int(port),
+        args.invoke_url,
+        args.timeout,
+        quiet=not args.verbose,
+        alias_routes=args.alias_routes,
     )
-    print(f"apigw-front: http://{args.listen}/ -> {args.invoke_url}", flush=True)
+    target = f"the alias in {args.alias_routes}" if args.alias_routes else args.invoke_url
+    print(f"apigw-front: http://{args.listen}/ -> {target}", flush=True)
     serve_until_interrupted(server)
     return 0
 

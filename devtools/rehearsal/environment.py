@@ -23,7 +23,7 @@ from devtools.rehearsal.machine import free_port
 from devtools.rehearsal.processes import Background
 from devtools.rehearsal.registry import Registry
 from devtools.terraform_offline import Terraform
-from sentiment_pipeline import api_keys, envs
+from sentiment_pipeline import api_keys, envs, release
 from sentiment_pipeline.bootstrap import Account
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
@@ -32,6 +32,7 @@ FRONT_READY_TIMEOUT_S: Final = 15.0
 REHEARSAL_ACCOUNTS: Final = {"prod": "210987654321"}
 """prod plays its own account, as the workflows assume (one role per environment); the others
 play moto's default account."""
+ROUTES_FILE: Final = "routes.json"
 LOCAL_USER: Final = "local"
 """Who signs in to the local environment's dashboard: its throwaway key is printed by deploy."""
 
@@ -50,7 +51,8 @@ class State:
     front_port: int
     api_key: str
     """The key the deploy registers: local's throwaway key, or the stand-in for E2E_API_KEY."""
-    container: str | None = None
+    versions: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    """The running versions of the function: version -> its container, invoke URL and image."""
     seeded: bool = False
 
     @property
@@ -90,14 +92,16 @@ def _start_moto(root: Path, port: int, account_id: str) -> Background:
 
 
 def _start_front(repo_root: Path, root: Path, port: int) -> Background:
+    """API Gateway's stand-in, invoking the alias `live` (the routes file says where each
+    version of the function runs)."""
     command = [
         sys.executable,
         "-m",
         "devtools.rehearsal.apigw_front",
         "--listen",
         f"127.0.0.1:{port}",
-        "--invoke-url",
-        function_runner.INVOKE_URL,
+        "--alias-routes",
+        str(root / ROUTES_FILE),
     ]
     process = processes.start("apigw front", command, root / "front.log", cwd=repo_root)
     # The front answers 502 until a function runs: any answer means it is up.
@@ -105,6 +109,20 @@ def _start_front(repo_root: Path, root: Path, port: int) -> Background:
         process, f"http://127.0.0.1:{port}/health", FRONT_READY_TIMEOUT_S, below=600
     )
     return process
+
+
+def _write_routes(root: Path, moto: str, env: envs.Environment, urls: dict[str, str]) -> None:
+    """What the front routes by (apigw_front.alias_router), written whole so it never reads half."""
+    routes = {
+        "moto": moto,
+        "region": env.region,
+        "function": env.function_name,
+        "alias": release.ALIAS,
+        "versions": urls,
+    }
+    written = root / f"{ROUTES_FILE}.new"
+    written.write_text(json.dumps(routes))
+    written.replace(root / ROUTES_FILE)
 
 
 class LocalEnvironment:
@@ -132,6 +150,7 @@ class LocalEnvironment:
             moto_port, registry_port = free_port(), free_port()
             started.append(_start_moto(root, moto_port, account_id))
             started.append(registry.start(root / "registry", registry_port))
+            _write_routes(root, f"http://127.0.0.1:{moto_port}", envs.get(env_name), {})
             front_port = front_port or free_port()
             started.append(_start_front(repo_root, root, front_port))
             state = State(
@@ -217,35 +236,62 @@ class LocalEnvironment:
         return found["Body"].read()
 
     def apply(self, image_ref: str) -> dict[str, Any]:
-        """terraform apply with `image_ref`, then run what it deployed behind the front."""
+        """terraform apply with `image_ref`, then run the version it published."""
         outputs = terraform_local.apply(self.terraform, self.env, image_ref, self.backend)
         if not self.state.seeded:
             seed_demo_data(self.moto, outputs)
             self.state.seeded = True
             self.state.save()
-        self.restart_function(outputs["function_name"])
+        self.run_version(str(outputs["function_version"]), image_ref)
         return outputs
 
-    def restart_function(self, function_name: str) -> None:
-        self.stop_function()
-        config = function_runner.deployed_config(self.moto.client("lambda"), function_name)
-        self.state.container = function_runner.start(
-            config, self.registry_address, self.moto_endpoint, self.state.session
+    def run_version(self, version: str, image_ref: str) -> str:
+        """Run `version` of the function on `image_ref` (moto reports every version with
+        $LATEST's image, so the image is the caller's); its invoke URL."""
+        running = self.state.versions.get(version)
+        if running is not None and running["image_ref"] == image_ref:
+            return running["invoke_url"]
+        self.stop_versions({version})
+        config = function_runner.deployed_config(self.moto.client("lambda"), self.env.function_name)
+        started = function_runner.start(
+            config,
+            version,
+            image_ref,
+            self.registry_address,
+            self.moto_endpoint,
+            self.state.session,
         )
-        self.state.save()
+        self.state.versions[version] = dataclasses.asdict(started)
+        self._routes_changed()
+        return started.invoke_url
 
-    def stop_function(self) -> None:
-        if self.state.container:
-            function_runner.stop(self.state.container)
-            self.state.container = None
-            self.state.save()
+    def invoke_url(self, version: str) -> str:
+        running = self.state.versions.get(version)
+        if running is None:
+            raise LookupError(f"version {version} of {self.env.function_name} is not running")
+        return running["invoke_url"]
+
+    def stop_versions(self, versions: set[str]) -> None:
+        for version in sorted(versions & set(self.state.versions)):
+            function_runner.stop(self.state.versions.pop(version)["container"])
+        self._routes_changed()
+
+    def _routes_changed(self) -> None:
+        self.state.save()
+        urls = {version: run["invoke_url"] for version, run in self.state.versions.items()}
+        _write_routes(self.root, self.moto_endpoint, self.env, urls)
+
+    def plan_changes(self) -> int:
+        """A second plan with what was applied last: 0 when Terraform would change nothing."""
+        image_ref = self.deployed().image_uri  # $LATEST's: the image the last apply gave it
+        return terraform_local.plan_changes(self.terraform, self.env, image_ref, self.backend)
 
     def deployed(self) -> function_runner.FunctionConfig:
         return function_runner.deployed_config(self.moto.client("lambda"), self.env.function_name)
 
     def down(self) -> None:
         """Stop everything this environment started; its files stay under its root."""
-        self.stop_function()
+        self.stop_versions(set(self.state.versions))
         for container in function_runner.running(self.state.session):
             function_runner.stop(container)
         for process in (self.state.front, self.state.registry, self.state.moto):

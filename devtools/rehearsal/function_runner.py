@@ -1,17 +1,20 @@
-"""The Lambda-style invoke path: run what Terraform deployed, as Lambda would, on this machine.
+"""The Lambda-style invoke path: run each published version, as Lambda would, on this machine.
 
-The function's configuration is read back from moto's Lambda API (ImageUri, environment, timeout
-and memory: what Terraform applied), the ECR reference is mapped to the local registry that holds
-the image, and the image runs with its own entrypoint (the base's Runtime Interface Emulator, AWS's
-aws-lambda-rie: invoke endpoint on :8080). The emulator takes the timeout and memory size from
-AWS_LAMBDA_FUNCTION_TIMEOUT / _MEMORY_SIZE: it ends an invocation at the timeout, as Lambda does,
-and reports the memory size to the function without limiting it.
-Host networking lets the function reach moto on loopback; the emulator's fixed ports (8080, 9001)
-are then the host's, so one such container runs per machine (the lock of tests/support/docker.py).
+The function's configuration is read back from moto's Lambda API (environment, timeout and
+memory: what Terraform applied), the ECR reference of a version's image is mapped to the local
+registry that holds it, and the image runs its own Runtime Interface Emulator (AWS's
+aws-lambda-rie, the base's entrypoint) on ports of its own, so that several versions run at once
+(a canary's two, or `live` and its rollback target): one container per version, told its version
+as Lambda tells each version's environments (AWS_LAMBDA_FUNCTION_VERSION). The emulator takes the
+timeout and memory size from AWS_LAMBDA_FUNCTION_TIMEOUT / _MEMORY_SIZE: it ends an invocation at
+the timeout, as Lambda does, and reports the memory size to the function without limiting it.
+Host networking lets the function reach moto on loopback (the lock of tests/support/docker.py
+keeps one rehearsal's functions at a time on the machine).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import subprocess
@@ -20,12 +23,13 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from devtools.docker_build import DOCKER
-from devtools.rehearsal.machine import port_is_free, wait_until
+from devtools.rehearsal.machine import free_port, wait_until
 
-INVOKE_PORT: Final = 8080
-RUNTIME_API_PORT: Final = 9001
 INVOKE_PATH: Final = "/2015-03-31/functions/function/invocations"
-INVOKE_URL: Final = f"http://127.0.0.1:{INVOKE_PORT}{INVOKE_PATH}"
+EMULATOR: Final = "/usr/local/bin/aws-lambda-rie"
+RUNTIME: Final = "/var/runtime/bootstrap"
+"""Where public.ecr.aws/lambda/python keeps them (its entrypoint runs `EMULATOR RUNTIME` with the
+handler in _HANDLER); the stand-in base mirrors it."""
 HOST_NETWORK_LOCK: Final = "lambda-host-network"
 LABEL: Final = "sentiment-dashboard.rehearsal"
 READY_TIMEOUT_S: Final = 60.0
@@ -46,6 +50,15 @@ class FunctionConfig:
     variables: dict[str, str]
     timeout_s: int = DEFAULT_TIMEOUT_S
     memory_mb: int = DEFAULT_MEMORY_MB
+
+
+@dataclass(frozen=True)
+class Running:
+    """One version's container and its emulator's invoke endpoint."""
+
+    container: str
+    invoke_url: str
+    image_ref: str
 
 
 def deployed_config(lambda_client: Any, function_name: str) -> FunctionConfig:
@@ -82,11 +95,15 @@ def docker(*args: str, timeout: float = 600) -> str:
     return result.stdout.strip()
 
 
-def container_environment(config: FunctionConfig, moto_endpoint: str) -> dict[str, str]:
+def container_environment(
+    config: FunctionConfig, moto_endpoint: str, version: str, handler: str
+) -> dict[str, str]:
     """The deployed variables plus what Lambda itself sets, with AWS on the moto server."""
     return {
         **config.variables,
         "AWS_LAMBDA_FUNCTION_NAME": config.name,
+        "AWS_LAMBDA_FUNCTION_VERSION": version,
+        "_HANDLER": handler,
         # Whole seconds: the emulator parses an integer (as Lambda's setting is).
         "AWS_LAMBDA_FUNCTION_TIMEOUT": str(config.timeout_s),
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
@@ -98,43 +115,68 @@ def container_environment(config: FunctionConfig, moto_endpoint: str) -> dict[st
     }
 
 
-def _accepts_connections() -> bool | None:
+def _accepts_connections(port: int) -> bool | None:
     try:
-        with socket.create_connection(("127.0.0.1", INVOKE_PORT), timeout=1):
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
             return True
     except OSError:
         return None
 
 
-def start(config: FunctionConfig, registry_address: str, moto_endpoint: str, session: str) -> str:
-    """Pull the deployed digest from the local registry and run it; the container id."""
-    image = local_reference(config.image_uri, registry_address)
+def start(
+    config: FunctionConfig,
+    version: str,
+    image_ref: str,
+    registry_address: str,
+    moto_endpoint: str,
+    session: str,
+) -> Running:
+    """Pull `image_ref` (a version's image) from the local registry and run it as `version`."""
+    image = local_reference(image_ref, registry_address)
     docker("pull", "-q", image)
-    busy = [port for port in (INVOKE_PORT, RUNTIME_API_PORT) if not port_is_free(port)]
-    if busy:
-        raise RuntimeError(
-            f"port(s) {busy} on 127.0.0.1 are in use; the function's emulator needs "
-            "them (stop what listens there, e.g. `scripts/rehearse down`)"
-        )
-    env_args = [
-        a
-        for k, v in container_environment(config, moto_endpoint).items()
-        for a in ("-e", f"{k}={v}")
-    ]
+    invoke_port, runtime_port = free_port(), free_port()
+    variables = container_environment(config, moto_endpoint, version, image_handler(image))
+    env_args = [a for k, v in variables.items() for a in ("-e", f"{k}={v}")]
     container = docker(
-        "run", "-d", "--network", "host", "--label", f"{LABEL}={session}", *env_args, image
+        "run",
+        "-d",
+        "--network",
+        "host",
+        "--label",
+        f"{LABEL}={session}",
+        "--entrypoint",
+        EMULATOR,
+        *env_args,
+        image,
+        "--runtime-interface-emulator-address",
+        f"127.0.0.1:{invoke_port}",
+        "--runtime-api-address",
+        f"127.0.0.1:{runtime_port}",
+        RUNTIME,
     )
 
     def ready() -> bool | None:
         state = docker("inspect", "--format", "{{.State.Running}}", container)
         if state != "true":
             raise RuntimeError(f"the function container exited:\n{logs(container)}")
-        return _accepts_connections()
+        return _accepts_connections(invoke_port)
 
     wait_until(
-        "the function's invoke endpoint on :8080", ready, READY_TIMEOUT_S, lambda: logs(container)
+        f"version {version}'s invoke endpoint on :{invoke_port}",
+        ready,
+        READY_TIMEOUT_S,
+        lambda: logs(container),
     )
-    return container
+    return Running(container, f"http://127.0.0.1:{invoke_port}{INVOKE_PATH}", image_ref)
+
+
+def image_handler(image: str) -> str:
+    """The handler the image's CMD names, which the base's entrypoint exports as _HANDLER (the
+    emulator is started directly here, on ports of its own, so this does what it would)."""
+    command = json.loads(docker("image", "inspect", "--format", "{{json .Config.Cmd}}", image))
+    if not command:
+        raise RuntimeError(f"{image} has no CMD: Lambda would not know its handler")
+    return str(command[0])
 
 
 def logs(container: str) -> str:

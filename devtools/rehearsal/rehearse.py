@@ -226,8 +226,6 @@ def promote(args: argparse.Namespace, target: DockerSteps) -> Coroutine[Any, Any
             "promote needs --from <environment> (e.g. --env prod promote --from preprod)"
         )
     source = LocalEnvironment.load(REPO, (DEFAULT_ROOT / args.source).resolve())
-    # One function runs on this host at a time (ports 8080/9001): the target's takes over.
-    source.stop_function()
     steps = DockerPromoteSteps(source, target)
     title = f"rehearsal promote {args.source} to {args.env}"
     return chain.promote(title, steps, args.digest, args.force, rollback_hint=ROLLBACK_HINT)
@@ -240,7 +238,10 @@ def json_status(state: State, dashboard: str) -> str:
         f"dashboard: {dashboard}",
         f"moto:      http://127.0.0.1:{state.moto_port}",
         f"registry:  127.0.0.1:{state.registry_port}",
-        f"container: {state.container}",
+        *(
+            f"version {v}:  {run['container'][:12]} {run['image_ref']}"
+            for v, run in sorted(state.versions.items())
+        ),
     ]
     lines += [f"{name}: {'running' if ok else 'stopped'}" for name, ok in alive.items()]
     return "\n".join(lines)

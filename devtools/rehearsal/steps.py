@@ -6,24 +6,37 @@ commands, the state-bootstrap check and the API-key registration (sentiment_pipe
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from devtools.docker_build import DOCKER, resolve_base
 from devtools.docker_build import build_args as docker_build_args
 from devtools.rehearsal import publish as publishing
 from devtools.rehearsal import terraform_local
 from devtools.rehearsal.environment import LocalEnvironment
-from sentiment_pipeline import api_keys, bootstrap, ecr, image_checks, smoke, testing
+from sentiment_pipeline import api_keys, bootstrap, ecr, image_checks, release, smoke, testing
 from sentiment_pipeline.retry import RetryPolicy
 from sentiment_pipeline.terraform import TerraformOutputs
 
 BUILD_TIMEOUT_S: Final = 1800
 TEST_TIMEOUT_S: Final = 900
 ROLLBACK_HINT: Final = "scripts/rehearse rollback (dagger call rollback --env <env>)"
+
+
+def invoke_emulator(url: str, event: dict[str, Any]) -> dict[str, Any]:
+    """One invoke of a version's emulator: Lambda's result, or its error, as Invoke answers."""
+    request = urllib.request.Request(url, data=json.dumps(event).encode(), method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=release.INVOKE_TIMEOUT_S) as answer:
+            return release.invoke_result(answer.read(), None)
+    except urllib.error.HTTPError as error:  # the runtime did not start (the emulator's 502)
+        return release.invoke_result(error.read(), f"HTTP {error.code}")
 
 
 class BuildFailed(RuntimeError):
@@ -84,6 +97,7 @@ class DockerSteps:
     smoke_budget: float = smoke.COLD_START_BUDGET_S
     attempts: publishing.Attempts = field(default_factory=publishing.Attempts)
     unit_test_output: str = ""
+    bake_interval: float = release.BAKE_INTERVAL_S
 
     @property
     def test_tag(self) -> str:
@@ -173,7 +187,63 @@ class DockerSteps:
             outputs["function_name"],
             outputs["ecr_repository_url"],
             tuple(outputs.get("cors_origins") or ()),
+            str(outputs["function_version"]),
         )
+
+    @property
+    def _lambda(self) -> Any:
+        return self.environment.moto.client("lambda")
+
+    @property
+    def _function(self) -> str:
+        return self.environment.env.function_name
+
+    async def live(self) -> release.Live | None:
+        return await asyncio.to_thread(release.live, self._lambda, self._function)
+
+    async def wait_active(self, version: str) -> None:
+        await asyncio.to_thread(release.wait_active, self._lambda, self._function, version)
+
+    async def check_version(self, version: str) -> list[str]:
+        """The check through `version`'s own container (what Invoke of `<fn>:<version>` runs)."""
+        env = self.environment
+        url = env.invoke_url(version)
+
+        def check() -> list[str]:
+            dynamodb = env.moto.client("dynamodb")
+            with api_keys.temporary_key(dynamodb, env.env.users_table, release.CHECK_USER) as key:
+                return release.pre_traffic_check(
+                    version, lambda event: invoke_emulator(url, event), key
+                )
+
+        return await asyncio.to_thread(check)
+
+    async def move_live(self, target: release.Live) -> None:
+        """UpdateAlias in moto (the front routes by what moto then holds), with every version the
+        alias names running (a rollback's target may have been stopped since)."""
+        if target.digest is not None:
+            await asyncio.to_thread(
+                self.environment.run_version, target.version, await self.image_of(target.digest)
+            )
+        await asyncio.to_thread(release.move, self._lambda, self._function, target)
+
+    async def bake(self, version: str, seconds: float, outputs: TerraformOutputs) -> str:
+        """Through the front: /health keeps answering (the rehearsal has no CloudWatch)."""
+        checks = {"GET /health through the API": lambda: smoke.probe_healthy(outputs.api_url)}
+        return await asyncio.to_thread(release.bake, seconds, checks, interval=self.bake_interval)
+
+    async def api_url(self) -> str:
+        return self.environment.front_url
+
+    async def prune(self, keep: set[str]) -> list[str]:
+        pruned = await asyncio.to_thread(release.prune, self._lambda, self._function, keep)
+        await asyncio.to_thread(
+            self.environment.stop_versions, set(self.environment.state.versions) - keep
+        )
+        return pruned
+
+    async def image_of(self, digest: str) -> str:
+        return f"{self.environment.repository_url}@{digest}"
 
     async def register_api_key(self) -> str:
         env = self.environment
@@ -194,10 +264,15 @@ class DockerSteps:
             ecr.last_good, env.moto.client("ecr"), env.repository, env.env.name
         )
 
-    async def mark_good(self, image_ref: str) -> None:
+    async def mark_good(self, image_ref: str, rollback_ref: str | None) -> None:
         env = self.environment
         await asyncio.to_thread(
-            ecr.mark_good, env.moto.client("ecr"), env.repository, env.env.name, image_ref
+            ecr.mark_good,
+            env.moto.client("ecr"),
+            env.repository,
+            env.env.name,
+            image_ref,
+            rollback_ref,
         )
 
     def remove_images(self) -> None:

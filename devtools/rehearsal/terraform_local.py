@@ -88,3 +88,19 @@ def create_repository(
 
 def local_state(tf: Terraform) -> Path:
     return tf.workdir / "terraform.tfstate"
+
+
+def plan_changes(tf: Terraform, env: Environment, image_ref: str, backend: dict[str, str]) -> int:
+    """`terraform plan -detailed-exitcode` with `image_ref`: 0 when nothing would change, 2 when
+    something would (a release that Terraform would undo shows here)."""
+    run(tf, [terraform.init_command(env, backend)])
+    planned = tf.run(
+        "plan",
+        "-no-color",
+        "-input=false",
+        "-detailed-exitcode",
+        f"-var-file={env.tfvars}",
+        f"-var=image_uri={image_ref}",
+        ok=(0, 2),
+    )
+    return planned.returncode

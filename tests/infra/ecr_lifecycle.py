@@ -5,7 +5,8 @@ rule priorities are unique positive integers, lowest evaluated first; a `tagged`
 prefixes (or patterns), `untagged`/`any` rules name none; at most one rule selects `untagged`; a
 rule with `tagStatus = any` must have the highest priority value (be evaluated last). An image that
 matches the tag requirements of a rule can never be expired by a rule of lower priority, though
-lower rules still count it; each rule expires the images it selects beyond `countNumber`, oldest
+lower rules still count it; a rule listing several prefixes selects only images that have a tag
+for each of them; each rule expires the images it selects beyond `countNumber`, oldest
 first (countType imageCountMoreThan).
 """
 
@@ -63,8 +64,9 @@ def _selects(rule: dict[str, Any], image: Image) -> bool:
         return True
     if status == "untagged":
         return not image.tags
+    # "If you specify multiple tags, only the images with all specified tags are selected."
     prefixes = selection.get("tagPrefixList", [])
-    return any(tag.startswith(prefix) for tag in image.tags for prefix in prefixes)
+    return all(any(tag.startswith(prefix) for tag in image.tags) for prefix in prefixes)
 
 
 def expired(policy: dict[str, Any], images: Iterable[Image]) -> set[str]:

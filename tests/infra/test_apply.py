@@ -50,14 +50,14 @@ def lifecycle_policy(deployment: Deployment, aws: Client) -> dict[str, Any]:
     return json.loads(aws("ecr").get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"])
 
 
-def images(count: int, deployed_at: int | None = None) -> list[Image]:
-    """`count` images pushed one after another, one of them tagged deployed-preprod."""
+def images(
+    count: int, deployed_at: int | None = None, rollback_at: int | None = None
+) -> list[Image]:
+    """`count` images pushed one after another, one of them tagged deployed-preprod, another
+    rollback-preprod (what `live` serves, and what a rollback by alias returns to)."""
+    marks = {deployed_at: "deployed-preprod", rollback_at: "rollback-preprod"}
     return [
-        Image(
-            f"sha256:{n:064x}",
-            n,
-            (f"sha-{n}", *(("deployed-preprod",) if n == deployed_at else ())),
-        )
+        Image(f"sha256:{n:064x}", n, (f"sha-{n}", *([marks[n]] if n in marks else [])))
         for n in range(count)
     ]
 
@@ -65,6 +65,7 @@ def images(count: int, deployed_at: int | None = None) -> list[Image]:
 def test_ecr_lifecycle_policy_is_one_ecr_accepts(lifecycle_policy: dict[str, Any]) -> None:
     assert ecr_lifecycle.violations(lifecycle_policy) == []
     assert [rule["selection"]["tagStatus"] for rule in lifecycle_policy["rules"]] == [
+        "tagged",
         "tagged",
         "any",
     ]
@@ -80,6 +81,34 @@ def test_ecr_lifecycle_never_expires_the_deployed_image_however_old(
     assert pushed[0].digest not in gone
     kept = [image.pushed_at for image in pushed if image.digest not in gone]
     assert kept == [0, 7, 8, 9, 10, 11]
+
+
+def test_ecr_lifecycle_never_expires_the_rollback_target_however_old(
+    lifecycle_policy: dict[str, Any],
+) -> None:
+    pushed = images(12, deployed_at=1, rollback_at=0)
+
+    gone = ecr_lifecycle.expired(lifecycle_policy, pushed)
+
+    kept = [image.pushed_at for image in pushed if image.digest not in gone]
+    assert kept == [0, 1, 7, 8, 9, 10, 11]
+
+
+def test_one_rule_listing_both_prefixes_would_keep_neither() -> None:
+    """ECR selects only images carrying every listed prefix: the reason for two rules."""
+    both_in_one = {
+        "rules": [
+            keep_newest(
+                1000, priority=1, tagStatus="tagged", tagPrefixList=["deployed-", "rollback-"]
+            ),
+            keep_newest(5, priority=2, tagStatus="any"),
+        ]
+    }
+    pushed = images(12, deployed_at=1, rollback_at=0)
+
+    gone = ecr_lifecycle.expired(both_in_one, pushed)
+
+    assert {pushed[0].digest, pushed[1].digest} <= gone
 
 
 def test_ecr_lifecycle_keeps_the_newest_five_when_nothing_is_deployed(

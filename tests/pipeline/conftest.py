@@ -104,3 +104,12 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+def fact(summary: str, name: str) -> str:
+    """The value a rendered summary gives `name` (its facts are `  <name>  <value>` lines)."""
+    import re
+
+    found = re.search(rf"^  {re.escape(name)} {{2,}}(.*)$", summary, re.MULTILINE)
+    assert found is not None, f"no fact {name!r} in:\n{summary}"
+    return found.group(1)

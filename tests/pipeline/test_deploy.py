@@ -1,35 +1,48 @@
+"""The deploy, promote and rollback chains over fake steps that keep a function's versions and
+its `live` alias as Lambda would."""
+
 import asyncio
+import dataclasses
 from dataclasses import dataclass, field
 
 import pytest
 
-from sentiment_pipeline import deploy
+from sentiment_pipeline import deploy, release
+from sentiment_pipeline.release import Live
 from sentiment_pipeline.stages import StageFailed, StageRunner
 from sentiment_pipeline.terraform import TerraformOutputs
 
 from .conftest import FakeClock
 
-REF = "123456789012.dkr.ecr.us-east-1.amazonaws.com/sentiment-dashboard-preprod@sha256:" + "b" * 64
+REPO = "123456789012.dkr.ecr.us-east-1.amazonaws.com/sentiment-dashboard-preprod"
+DIGEST, PREVIOUS_DIGEST = "sha256:" + "b" * 64, "sha256:" + "a" * 64
+REF, PREVIOUS = f"{REPO}@{DIGEST}", f"{REPO}@{PREVIOUS_DIGEST}"
 BASE = "public.ecr.aws/lambda/python:3.13@sha256:" + "9" * 64
-OUTPUTS = TerraformOutputs(
-    api_url="https://abc.execute-api.us-east-1.amazonaws.com/",
-    function_name="sentiment-dashboard-preprod",
-    ecr_repository_url=REF.split("@")[0],
-)
+API_URL = "https://abc.execute-api.us-east-1.amazonaws.com/"
+ON_VERSION_4 = Live("4", digest=PREVIOUS_DIGEST, previous="3", previous_digest="sha256:" + "3" * 64)
 
 
 @dataclass
 class FakeSteps:
-    """Records each step; `fail` names the step that raises."""
+    """Records each step; `fail` names the step that raises. Terraform's apply publishes the next
+    version; `live` moves only when the chain moves it (as Terraform's ignore_changes keeps it)."""
 
     clock: FakeClock
     fail: str = ""
     size: int = 300_000_000
+    live_now: Live | None = None
+    versions: list[str] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     applied: list[str] = field(default_factory=list)
-    smoked: list[str] = field(default_factory=list)
+    moves: list[Live] = field(default_factory=list)
+    marked: list[tuple[str, str | None]] = field(default_factory=list)
+    kept: set[str] = field(default_factory=set)
     good: str | None = None
     repository_exists: bool = True
+
+    def __post_init__(self) -> None:
+        if self.live_now is not None and not self.versions:
+            self.versions = [str(v) for v in range(1, int(self.live_now.version) + 1)]
 
     async def _step(self, name: str) -> None:
         self.calls.append(name)
@@ -66,19 +79,52 @@ class FakeSteps:
     async def apply(self, image_ref: str) -> TerraformOutputs:
         await self._step("apply")
         self.applied.append(image_ref)
-        return OUTPUTS
+        self.versions.append(str(len(self.versions) + 1))
+        if self.live_now is None:  # Terraform makes `live` with the function's first version
+            self.live_now = Live(self.versions[-1])
+        return TerraformOutputs(API_URL, "fn", REPO, function_version=self.versions[-1])
+
+    async def live(self) -> Live | None:
+        return self.live_now
+
+    async def wait_active(self, version: str) -> None:
+        await self._step("wait_active")
+
+    async def check_version(self, version: str) -> list[str]:
+        await self._step("check_version")
+        return ["GET /health 200", "GET /api/v2/configurations 200"]
+
+    async def move_live(self, target: Live) -> None:
+        await self._step("move_live")
+        self.moves.append(target)
+        self.live_now = target
+
+    async def bake(self, version: str, seconds: float, outputs: TerraformOutputs) -> str:
+        await self._step("bake")
+        return "1 round(s): green"
 
     async def smoke(self, outputs: TerraformOutputs) -> None:
         await self._step("smoke")
-        self.smoked.append(outputs.api_url)
+
+    async def api_url(self) -> str:
+        return API_URL
 
     async def last_good(self) -> str | None:
         await self._step("last_good")
         return self.good
 
-    async def mark_good(self, image_ref: str) -> None:
+    async def mark_good(self, image_ref: str, rollback_ref: str | None) -> None:
         await self._step("mark_good")
+        self.marked.append((image_ref, rollback_ref))
         self.good = image_ref
+
+    async def prune(self, keep: set[str]) -> list[str]:
+        await self._step("prune")
+        self.kept = keep
+        return []
+
+    async def image_of(self, digest: str) -> str:
+        return f"{REPO}@{digest}"
 
 
 def limit_1gb(size_bytes: int) -> None:
@@ -86,13 +132,18 @@ def limit_1gb(size_bytes: int) -> None:
         raise ValueError(f"image is {size_bytes} bytes, over the 1 GB budget")
 
 
-def run(steps: FakeSteps, clock: FakeClock):
+def run(steps: FakeSteps, clock: FakeClock, **kwargs: object) -> deploy.Summary:
     runner = StageRunner("deploy preprod", clock=clock)
-    return asyncio.run(deploy.deploy("deploy preprod", steps, runner, size_guard=limit_1gb))
+    return asyncio.run(
+        deploy.deploy("deploy preprod", steps, runner, size_guard=limit_1gb, **kwargs)  # type: ignore[arg-type]
+    )
+
+
+RELEASE_CALLS = ["wait_active", "check_version", "move_live", "smoke", "mark_good", "prune"]
 
 
 def test_stages_run_in_the_documented_order(clock: FakeClock) -> None:
-    steps = FakeSteps(clock)
+    steps = FakeSteps(clock, live_now=ON_VERSION_4)
 
     summary = run(steps, clock)
 
@@ -102,11 +153,9 @@ def test_stages_run_in_the_documented_order(clock: FakeClock) -> None:
         "test",
         "ensure_repository",
         "publish",
-        "last_good",
         "apply",
         "register_api_key",
-        "smoke",
-        "mark_good",
+        *RELEASE_CALLS,
     ]
     assert [stage.name for stage in summary.stages] == list(deploy.STAGES)
     assert deploy.STAGES == (
@@ -116,44 +165,57 @@ def test_stages_run_in_the_documented_order(clock: FakeClock) -> None:
         "publish",
         "terraform apply",
         "api key",
+        "pre-traffic",
+        "traffic",
         "smoke",
     )
 
 
-def test_the_published_digest_is_what_terraform_applies(clock: FakeClock) -> None:
-    steps = FakeSteps(clock)
+def test_the_new_version_is_checked_before_live_moves_to_it_recording_the_previous(
+    clock: FakeClock,
+) -> None:
+    steps = FakeSteps(clock, live_now=ON_VERSION_4)
 
-    run(steps, clock)
+    summary = run(steps, clock)
 
-    assert steps.applied == [REF]
-    assert steps.smoked == [OUTPUTS.api_url]
+    assert steps.calls.index("check_version") < steps.calls.index("move_live")
+    assert steps.moves == [Live("5", digest=DIGEST, previous="4", previous_digest=PREVIOUS_DIGEST)]
+    assert steps.marked == [(REF, PREVIOUS)]
+    assert steps.kept == {"5", "4"}
+    facts = dict(summary.facts)
+    assert facts["version"] == "5"
+    assert facts["previous version"] == "4"
+    assert facts["live before"] == "version 4"
+    assert facts["live"] == "version 5"
+    assert facts["traffic"] == "all at once"
+    assert facts["image"] == REF
 
 
-def test_summary_has_digest_api_url_and_time_per_stage(clock: FakeClock) -> None:
-    text = run(FakeSteps(clock), clock).render()
+def test_summary_has_the_digest_api_url_and_time_per_stage(clock: FakeClock) -> None:
+    text = run(FakeSteps(clock, live_now=ON_VERSION_4), clock).render()
 
-    assert text.startswith("deploy preprod: succeeded in 10.0 s")
-    assert f"base image       {BASE}" in text
-    assert f"image            {REF}" in text
-    assert f"api url          {OUTPUTS.api_url}" in text
-    assert "api key          registered for user e2e-suite" in text
+    assert text.startswith("deploy preprod: succeeded in 13.0 s")
+    assert f"base image         {BASE}" in text
+    assert f"api url            {API_URL}" in text
+    assert "pre-traffic check  GET /health 200, GET /api/v2/configurations 200" in text
     for stage in ("build", "size guard", "test", "api key"):
-        assert f"  {stage:<15}     1.0 s  ok" in text
-    for stage in ("publish", "terraform apply", "smoke"):
-        assert f"  {stage:<15}     2.0 s  ok" in text
-    assert "previous image   none recorded" in text
+        assert f"  {stage:<17}     1.0 s  ok" in text
+    assert f"  {'traffic':<17}     1.0 s  ok" in text
     assert "ecr repository" not in text
 
 
-def test_a_first_deploy_creates_the_repository_before_the_push_and_says_so(
-    clock: FakeClock,
-) -> None:
+def test_a_first_deploy_checks_the_version_terraform_made_live_on(clock: FakeClock) -> None:
     steps = FakeSteps(clock, repository_exists=False)
 
-    text = run(steps, clock).render()
+    summary = run(steps, clock)
 
     assert steps.calls.index("ensure_repository") < steps.calls.index("publish")
-    assert "ecr repository   created (first deploy: targeted terraform apply)" in text
+    assert steps.moves == [Live("1", digest=DIGEST)]
+    assert steps.marked == [(REF, None)]
+    assert steps.kept == {"1"}
+    facts = dict(summary.facts)
+    assert facts["ecr repository"] == "created (first deploy: targeted terraform apply)"
+    assert facts["previous version"] == "none (first deploy)"
 
 
 @pytest.mark.parametrize(
@@ -162,16 +224,12 @@ def test_a_first_deploy_creates_the_repository_before_the_push_and_says_so(
         ("build", "build", ["build"]),
         ("image_size", "size guard", ["build", "image_size"]),
         ("test", "test", ["build", "image_size", "test"]),
-        (
-            "ensure_repository",
-            "publish",
-            ["build", "image_size", "test", "ensure_repository"],
-        ),
+        ("ensure_repository", "publish", ["build", "image_size", "test", "ensure_repository"]),
         ("publish", "publish", ["build", "image_size", "test", "ensure_repository", "publish"]),
         (
             "apply",
             "terraform apply",
-            ["build", "image_size", "test", "ensure_repository", "publish", "last_good", "apply"],
+            ["build", "image_size", "test", "ensure_repository", "publish", "apply"],
         ),
         (
             "register_api_key",
@@ -182,7 +240,6 @@ def test_a_first_deploy_creates_the_repository_before_the_push_and_says_so(
                 "test",
                 "ensure_repository",
                 "publish",
-                "last_good",
                 "apply",
                 "register_api_key",
             ],
@@ -192,13 +249,14 @@ def test_a_first_deploy_creates_the_repository_before_the_push_and_says_so(
 def test_a_failing_stage_stops_everything_after_it(
     clock: FakeClock, failing: str, stage: str, ran: list[str]
 ) -> None:
-    steps = FakeSteps(clock, fail=failing)
+    steps = FakeSteps(clock, fail=failing, live_now=ON_VERSION_4)
 
     with pytest.raises(StageFailed) as error:
         run(steps, clock)
 
     assert steps.calls == ran
     assert str(error.value) == f"stage '{stage}' failed: RuntimeError: {failing} broke"
+    assert steps.live_now == ON_VERSION_4
 
 
 def test_an_oversized_image_never_reaches_tests_or_the_registry(clock: FakeClock) -> None:
@@ -212,62 +270,141 @@ def test_an_oversized_image_never_reaches_tests_or_the_registry(clock: FakeClock
     assert steps.calls == ["build", "image_size"]
 
 
-PREVIOUS = REF.replace("b" * 64, "a" * 64)
-
-
-def test_a_green_smoke_marks_the_image_as_the_last_good_deploy(clock: FakeClock) -> None:
-    steps = FakeSteps(clock, good=PREVIOUS)
-
-    summary = run(steps, clock).render()
-
-    assert steps.good == REF
-    assert f"previous image   {PREVIOUS}" in summary
-
-
-def test_a_red_smoke_names_the_previous_image_and_how_to_roll_back(clock: FakeClock) -> None:
-    steps = FakeSteps(clock, fail="smoke", good=PREVIOUS)
+@pytest.mark.parametrize("failing", ["wait_active", "check_version"])
+def test_a_red_pre_traffic_check_never_moves_live_and_names_what_it_serves(
+    clock: FakeClock, failing: str
+) -> None:
+    steps = FakeSteps(clock, fail=failing, live_now=ON_VERSION_4)
 
     with pytest.raises(StageFailed) as error:
-        asyncio.run(
-            deploy.deploy(
-                "deploy preprod",
-                steps,
-                StageRunner("d", clock=clock),
-                size_guard=limit_1gb,
-                rollback_hint="dagger call rollback --env preprod",
-            )
-        )
+        run(steps, clock)
+
+    assert error.value.stage == "pre-traffic"
+    assert isinstance(error.value.cause, release.PreTrafficCheckFailed)
+    assert str(error.value).endswith(
+        f"{failing} broke `live` still serves version 4: no request reached 5."
+    )
+    assert steps.moves == []
+    assert steps.live_now == ON_VERSION_4
+    assert dict(error.value.summary.facts)["live before"] == "version 4"
+    assert "smoke" not in steps.calls
+
+
+def test_a_canary_takes_its_share_bakes_then_live_moves_all_the_way(clock: FakeClock) -> None:
+    steps = FakeSteps(clock, live_now=ON_VERSION_4)
+
+    summary = run(steps, clock, traffic=deploy.Traffic(canary_percent=10, bake_seconds=60))
+
+    assert steps.calls[-8:] == [
+        "wait_active",
+        "check_version",
+        "move_live",
+        "bake",
+        "move_live",
+        "smoke",
+        "mark_good",
+        "prune",
+    ]
+    assert steps.moves[0] == dataclasses.replace(ON_VERSION_4, weights={"5": 0.1})
+    assert steps.moves[1].version == "5"
+    assert steps.moves[1].weights == {}
+    assert dict(summary.facts)["traffic"] == "canary 10% for 60 s, then all"
+
+
+def test_a_canary_that_fails_its_bake_puts_live_back_by_itself(clock: FakeClock) -> None:
+    steps = FakeSteps(clock, fail="bake", live_now=ON_VERSION_4)
+
+    with pytest.raises(StageFailed) as error:
+        run(steps, clock, traffic=deploy.Traffic(canary_percent=25, bake_seconds=30))
+
+    assert error.value.stage == "traffic"
+    assert isinstance(error.value.cause, release.CanaryFailed)
+    assert "the canary (version 5, 25% of requests) failed its checks" in str(error.value)
+    assert "`live` is back on version 4 alone" in str(error.value)
+    assert steps.live_now == ON_VERSION_4
+    assert "smoke" not in steps.calls
+
+
+def test_a_red_smoke_after_the_move_puts_live_back_on_the_version_before(
+    clock: FakeClock,
+) -> None:
+    steps = FakeSteps(clock, fail="smoke", live_now=ON_VERSION_4)
+
+    with pytest.raises(StageFailed) as error:
+        run(steps, clock, rollback_hint="dagger call rollback --env preprod")
 
     message = str(error.value)
     assert message.startswith(
-        f"stage 'smoke' failed: UnhealthyDeploy: {REF} was applied but is not healthy: smoke broke"
+        f"stage 'smoke' failed: UnhealthyDeploy: {REF} was released but is not healthy"
     )
-    assert f"The previously deployed image {PREVIOUS} is still in the registry." in message
-    assert message.endswith("Roll back with: dagger call rollback --env preprod")
-    assert steps.good == PREVIOUS
+    assert message.endswith(f"`live` was moved back to version 4 ({PREVIOUS_DIGEST}).")
+    assert steps.live_now == ON_VERSION_4
     assert "mark_good" not in steps.calls
 
 
-def test_a_red_smoke_without_history_says_there_is_nothing_to_roll_back(clock: FakeClock) -> None:
+def test_a_red_smoke_of_a_first_deploy_says_there_is_nothing_to_roll_back(
+    clock: FakeClock,
+) -> None:
     with pytest.raises(StageFailed, match="No earlier good deploy is recorded"):
         run(FakeSteps(clock, fail="smoke"), clock)
 
 
-def test_rollback_applies_the_last_good_image_and_smoke_tests_it(clock: FakeClock) -> None:
-    steps = FakeSteps(clock, good=PREVIOUS)
+@pytest.mark.parametrize(
+    ("canary", "bake", "message"),
+    [
+        (0, 30, "--bake SECONDS goes with --canary"),
+        (100, 10, "between 0 and 100"),
+        (-5, 0, "0 and 100"),
+    ],
+)
+def test_a_traffic_plan_that_makes_no_sense_is_refused_up_front(
+    canary: float, bake: float, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        deploy.Traffic(canary_percent=canary, bake_seconds=bake)
 
-    summary = asyncio.run(deploy.rollback("rollback preprod", steps, StageRunner("r", clock=clock)))
 
-    assert steps.calls == ["last_good", "apply", "smoke"]
-    assert steps.applied == [PREVIOUS]
+def rollback(steps: FakeSteps, clock: FakeClock) -> deploy.Summary:
+    return asyncio.run(deploy.rollback("rollback preprod", steps, StageRunner("r", clock=clock)))
+
+
+def test_rollback_moves_live_back_with_no_image_and_no_terraform(clock: FakeClock) -> None:
+    steps = FakeSteps(clock, live_now=ON_VERSION_4)
+
+    summary = rollback(steps, clock)
+
+    assert steps.calls == ["wait_active", "move_live", "smoke", "mark_good"]
+    assert steps.applied == []
+    assert steps.live_now == Live(
+        "3", digest="sha256:" + "3" * 64, previous="4", previous_digest=PREVIOUS_DIGEST
+    )
     assert [stage.name for stage in summary.stages] == list(deploy.ROLLBACK_STAGES)
+    facts = dict(summary.facts)
+    assert facts["rollback"] == "by alias: no image pulled, no Terraform run"
+    assert facts["version"] == "3"
+    assert facts["api url"] == API_URL
+
+
+def test_without_an_earlier_version_rollback_releases_the_last_good_image(
+    clock: FakeClock,
+) -> None:
+    steps = FakeSteps(clock, live_now=Live("4", digest=DIGEST), good=PREVIOUS)
+
+    summary = rollback(steps, clock)
+
+    assert steps.calls == ["last_good", "apply", *RELEASE_CALLS]
+    assert steps.applied == [PREVIOUS]
+    assert steps.live_now is not None
+    assert steps.live_now.version == "5"
+    assert [stage.name for stage in summary.stages] == list(deploy.IMAGE_ROLLBACK_STAGES)
+    assert dict(summary.facts)["rollback"].startswith("by image")
 
 
 def test_rollback_with_nothing_recorded_stops_before_terraform(clock: FakeClock) -> None:
     steps = FakeSteps(clock)
 
     with pytest.raises(StageFailed, match="stage 'find last good' failed: NothingToRollBack"):
-        asyncio.run(deploy.rollback("rollback preprod", steps, StageRunner("r", clock=clock)))
+        rollback(steps, clock)
 
     assert steps.calls == ["last_good"]
 
@@ -297,24 +434,25 @@ PROD_REF = (
 )
 
 
-def promote(steps: FakePromoteSteps, clock: FakeClock, **kwargs) -> object:
+def promote(steps: FakePromoteSteps, clock: FakeClock, **kwargs: object) -> deploy.Summary:
     runner = StageRunner("promote preprod to prod", clock=clock)
-    return asyncio.run(deploy.promote("promote", steps, runner=runner, **kwargs))
+    return asyncio.run(deploy.promote("promote", steps, runner=runner, **kwargs))  # type: ignore[arg-type]
 
 
-def test_promotion_copies_applies_smokes_and_marks_with_no_build(clock: FakeClock) -> None:
-    steps = FakePromoteSteps(clock, good=PREVIOUS)
+def test_promotion_copies_then_releases_as_a_deploy_does_with_no_build(clock: FakeClock) -> None:
+    steps = FakePromoteSteps(clock, live_now=ON_VERSION_4)
 
     summary = promote(steps, clock)
 
-    assert steps.calls == ["source_image", "copy", "last_good", "apply", "smoke", "mark_good"]
+    assert steps.calls == ["source_image", "copy", "apply", *RELEASE_CALLS]
     assert [stage.name for stage in summary.stages] == list(deploy.PROMOTE_STAGES)
     assert steps.applied == [PROD_REF]
-    assert steps.good == PROD_REF
+    assert steps.live_now is not None
+    assert steps.live_now.version == "5"
     facts = dict(summary.facts)
     assert facts["promoted image"].endswith("c" * 64)
     assert facts["image"] == PROD_REF
-    assert facts["previous image"] == PREVIOUS
+    assert facts["previous version"] == "4"
     assert "forced" not in facts
 
 

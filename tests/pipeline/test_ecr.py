@@ -1,7 +1,9 @@
 import base64
 import json
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from sentiment_pipeline import credentials, ecr
 from sentiment_pipeline.credentials import AwsCredentials, CredentialsRejected
@@ -208,3 +210,30 @@ def test_marking_an_image_that_is_not_in_ecr_is_an_error(ecr_client) -> None:
 def test_marking_needs_a_digest_reference(ecr_client) -> None:
     with pytest.raises(ValueError, match="not pinned by digest"):
         ecr.mark_good(ecr_client, "sentiment-dashboard-preprod", "preprod", "repo:latest")
+
+
+def test_moto_drops_an_image_whose_only_tag_moves_where_ecr_keeps_it_untagged(
+    aws_env: None,
+) -> None:
+    """A difference the rehearsal lives with: it tags every build with one commit, so an older
+    build that was never marked vanishes from moto's ECR (tests/rehearsal picks a live one)."""
+    with mock_aws():
+        registry = boto3.client("ecr", region_name="us-east-1")
+        registry.create_repository(repositoryName="repo")
+        first, second = (_manifest(size) for size in (1, 2))
+        for body in (first, second):
+            registry.put_image(repositoryName="repo", imageManifest=body, imageTag="same-commit")
+
+        listed = registry.describe_images(repositoryName="repo")["imageDetails"]
+
+    assert len(listed) == 1  # on ECR: 2, the first untagged until the lifecycle expires it
+
+
+def _manifest(config_size: int) -> str:
+    config = {
+        "mediaType": "application/vnd.docker.container.image.v1+json",
+        "size": config_size,
+        "digest": "sha256:" + "a" * 64,
+    }
+    media_type = "application/vnd.docker.distribution.manifest.v2+json"
+    return json.dumps({"schemaVersion": 2, "mediaType": media_type, "config": config, "layers": []})

@@ -239,6 +239,7 @@ def test_the_aws_tool_runs_every_local_aws_command_in_its_own_venv(
     containers: dict[str, ContainerSpec],
     rebuilt: Rebuilt,
     moto_container: str,
+    scripted_server: ScriptedServer,
     tmp_path: Path,
 ) -> None:
     spec = containers["aws tool"]
@@ -292,6 +293,34 @@ def test_the_aws_tool_runs_every_local_aws_command_in_its_own_venv(
     config = json.loads(tool("function-config", "--function-name", LOCAL.function_name))
     assert config["image_uri"] == ref
     assert config["variables"] == {"ENVIRONMENT": "local"}
+    function = ["--function-name", LOCAL.function_name]
+    assert tool("live", *function) == "null"
+    aws["lambda"].publish_version(FunctionName=LOCAL.function_name)
+    aws["lambda"].create_alias(FunctionName=LOCAL.function_name, Name="live", FunctionVersion="1")
+    tool("wait-active", *function, "--version", "1")
+    target = {
+        "version": "1",
+        "weights": {},
+        "digest": digest,
+        "previous": None,
+        "previous_digest": None,
+    }
+    tool("move-live", *function, "--target", json.dumps(target))
+    assert json.loads(tool("live", *function)) == target
+    scripted_server.script(Reply(200, json.dumps({"statusCode": 200, "body": "{}"})))
+    checked = tool(
+        "check-version",
+        *function,
+        "--version",
+        "1",
+        "--table",
+        LOCAL.users_table,
+        "--invoke-url",
+        scripted_server.url + local.INVOKE_PATH,
+    )
+    assert checked == "GET /health 200; GET /api/v2/configurations 200"
+    assert tool("prune", *function, "--keep", "1") == ""
+    assert tool("image-of", "--repository", repository, "--digest", digest) == ref
 
     assert ran == _subcommands()
 

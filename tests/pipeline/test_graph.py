@@ -40,7 +40,7 @@ from sentiment_pipeline.retry import RetryPolicy
 from sentiment_pipeline.stages import StageFailed
 from tests.support.moto_server import MotoServer
 
-from .conftest import Reply, ScriptedServer
+from .conftest import Reply, ScriptedServer, fact
 from .test_ecr import MANIFEST
 
 DIGEST = "sha256:" + "c0ffee00" * 8
@@ -190,13 +190,14 @@ def with_keys(keys: graph.AwsInputs) -> SentimentPipeline:
     )
 
 
-def terraform_outputs(api_url: str) -> str:
+def terraform_outputs(api_url: str, version: str = "2") -> str:
     return json.dumps(
         {
             "api_url": {"value": api_url},
             "function_name": {"value": "sentiment-dashboard-preprod"},
             "ecr_repository_url": {"value": REPO},
             "cors_origins": {"value": ["https://e2e.sentiment-dashboard.invalid"]},
+            "function_version": {"value": version},
         }
     )
 
@@ -221,6 +222,57 @@ class Account:
         self.client("dynamodb").create_table(
             TableName=PREPROD().users_table, **dashboard_schema.PK_SK_TABLE
         )
+
+    def create_function(
+        self, first_deploy: bool = False, env: envs.Environment | None = None, new_ref: str = REF
+    ) -> None:
+        """What Terraform's applies leave in Lambda. Before a first deploy's apply reports it:
+        version 1 on the new image, `live` on it. Otherwise: version 1 on an older image, `live`
+        on it (with its digest recorded), and version 2 on the new image, the one the faked
+        apply reports publishing."""
+        iam, lambda_client = self.client("iam"), self.client("lambda")
+        trust = {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "sts:AssumeRole",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                }
+            ]
+        }
+        env = env or PREPROD()
+        role = iam.create_role(
+            RoleName=f"{env.name}-fn", AssumeRolePolicyDocument=json.dumps(trust)
+        )
+        repository = new_ref.split("@")[0]
+        first = new_ref if first_deploy else f"{repository}@{OLDER_DIGEST}"
+        if not first_deploy:
+            self.client("ecr").put_image(
+                repositoryName=env.ecr_repository,
+                imageManifest=OLDER_MANIFEST,
+                imageTag="older",
+                imageDigest=OLDER_DIGEST,
+            )
+        function = env.function_name
+        lambda_client.create_function(
+            FunctionName=function,
+            Role=role["Role"]["Arn"],
+            PackageType="Image",
+            Code={"ImageUri": first},
+            Publish=True,
+        )
+        recorded = "" if first_deploy else json.dumps({"digest": OLDER_DIGEST})
+        lambda_client.create_alias(
+            FunctionName=function, Name="live", FunctionVersion="1", Description=recorded
+        )
+        if not first_deploy:
+            lambda_client.update_function_code(
+                FunctionName=function, ImageUri=new_ref, Publish=True
+            )
+
+
+OLDER_MANIFEST = json.dumps(json.loads(MANIFEST) | {"annotations": {"build": "older"}})
+OLDER_DIGEST = "sha256:" + hashlib.sha256(OLDER_MANIFEST.encode()).hexdigest()
 
 
 def PREPROD() -> envs.Environment:
@@ -248,11 +300,26 @@ def account(
 
 
 @pytest.fixture
-def preprod_on_moto(account: Account) -> Any:
-    """preprod bootstrapped, its ECR repository and users table there: the ECR client."""
+def invoked(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Lambda's Invoke of a version (moto runs no image): every check answers 200."""
+    seen: list[tuple[str, str]] = []
+
+    def invoke(_: Any, qualified: str, event: dict[str, Any]) -> dict[str, Any]:
+        seen.append((qualified, event["rawPath"]))
+        return {"statusCode": 200, "body": "{}"}
+
+    monkeypatch.setattr(engine_steps, "invoke_version", invoke)
+    return seen
+
+
+@pytest.fixture
+def preprod_on_moto(account: Account, invoked: list[tuple[str, str]]) -> Any:
+    """preprod bootstrapped, its ECR repository, users table and function there: the ECR
+    client."""
     account.bootstrap()
     account.create_repository()
     account.create_users_table()
+    account.create_function()
     return account.client("ecr")
 
 
@@ -384,6 +451,8 @@ def test_deploy_runs_the_chain_and_terraform_gets_the_published_digest(
     keys: graph.AwsInputs,
     engine: dict[str, list[Any]],
     scripted_server: ScriptedServer,
+    account: Account,
+    invoked: list[tuple[str, str]],
     preprod_on_moto: Any,
 ) -> None:
     ecr_client = preprod_on_moto
@@ -398,20 +467,33 @@ def test_deploy_runs_the_chain_and_terraform_gets_the_published_digest(
     assert f"-var=image_uri={REF}" in plan
     assert scripted_server.requests == ["/health"]
     assert summary.startswith("deploy preprod: succeeded")
-    assert f"image            {REF}" in summary
-    assert f"api url          {scripted_server.url}/" in summary
-    assert "api key          none given (--e2e-api-key): no key registered" in summary
+    assert fact(summary, "image") == f"{REF}"
+    assert fact(summary, "api url") == f"{scripted_server.url}/"
+    assert fact(summary, "api key") == "none given (--e2e-api-key): no key registered"
     assert "ecr repository" not in summary
     assert ecr.last_good(ecr_client, "sentiment-dashboard-preprod", "preprod") == REF
-    assert [line.split()[0] for line in summary.splitlines()[-7:]] == [
+    assert [line.split()[0] for line in summary.splitlines()[-9:]] == [
         "build",
         "size",
         "test",
         "publish",
         "terraform",
         "api",
+        "pre-traffic",
+        "traffic",
         "smoke",
     ]
+    assert invoked == [
+        (f"{PREPROD().function_name}:2", "/health"),
+        (f"{PREPROD().function_name}:2", "/api/v2/configurations"),
+    ]
+    live = account.client("lambda").get_alias(FunctionName=PREPROD().function_name, Name="live")
+    assert live["FunctionVersion"] == "2"
+    assert json.loads(live["Description"]) == {
+        "digest": DIGEST,
+        "previous": "1",
+        "previous_digest": OLDER_DIGEST,
+    }
 
 
 def test_a_red_smoke_prints_a_rollback_with_the_runs_own_credential_flags(
@@ -420,14 +502,17 @@ def test_a_red_smoke_prints_a_rollback_with_the_runs_own_credential_flags(
     account: Account,
     preprod_on_moto: Any,
 ) -> None:
-    """The hint runs as printed: the flags the run was given, as references, never values."""
-    older = json.loads(MANIFEST) | {"annotations": {"build": "older"}}
-    older_digest = "sha256:" + hashlib.sha256(json.dumps(older).encode()).hexdigest()
+    """The hint runs as printed: the flags the run was given, as references, never values. (It
+    is printed when `live` records no version to move back to: here, a live alias that no
+    release of the pipeline has moved yet; a deployed-preprod image is there.)"""
     preprod_on_moto.put_image(
         repositoryName="sentiment-dashboard-preprod",
-        imageManifest=json.dumps(older),
+        imageManifest=OLDER_MANIFEST,
         imageTag="deployed-preprod",
-        imageDigest=older_digest,
+        imageDigest=OLDER_DIGEST,
+    )
+    account.client("lambda").update_alias(
+        FunctionName=PREPROD().function_name, Name="live", Description=""
     )
     pushed(preprod_on_moto)
     logs = account.client("logs")
@@ -467,8 +552,8 @@ def test_deploy_registers_the_e2e_key_from_a_secret_only_as_its_hash(
     again = deploy_preprod(source, keys, e2e_api_key=dag.set_secret("e2e", e2e_key))
 
     digest = api_keys.key_hash(e2e_key)
-    assert f"api key          registered for user e2e-suite (key id {digest[:12]})" in first
-    assert f"api key          already registered for user e2e-suite (key id {digest[:12]})" in again
+    assert fact(first, "api key") == f"registered for user e2e-suite (key id {digest[:12]})"
+    assert fact(again, "api key") == f"already registered for user e2e-suite (key id {digest[:12]})"
     items = account.client("dynamodb").scan(TableName=PREPROD().users_table)["Items"]
     assert [item["user_id"]["S"] for item in items] == ["e2e-suite"]
     assert e2e_key not in json.dumps(items)
@@ -480,6 +565,8 @@ def test_a_first_deploy_creates_the_repository_by_terraform_before_the_push(
     keys: graph.AwsInputs,
     engine: dict[str, list[Any]],
     account: Account,
+    scripted_server: ScriptedServer,
+    invoked: list[tuple[str, str]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     account.bootstrap()
@@ -492,9 +579,11 @@ def test_a_first_deploy_creates_the_repository_by_terraform_before_the_push(
         ):
             account.create_repository()
             pushed(account.client("ecr"))
+            account.create_function(first_deploy=True)
         return await sync(self)
 
     monkeypatch.setattr(dagger.Container, "sync", terraform_makes_the_repository)
+    engine["outputs"][0]["terraform"] = terraform_outputs(scripted_server.url + "/", version="1")
 
     summary = deploy_preprod(source, keys)
 
@@ -507,7 +596,7 @@ def test_a_first_deploy_creates_the_repository_by_terraform_before_the_push(
     plan = calls(repository_apply, "withExec")[1]["args"]
     assert "-target=aws_ecr_repository.dashboard" in plan
     assert f"-var=image_uri={terraform.placeholder_image(PREPROD(), '123456789012')}" in plan
-    assert "ecr repository   created (first deploy: targeted terraform apply)" in summary
+    assert fact(summary, "ecr repository") == "created (first deploy: targeted terraform apply)"
 
 
 def test_deploy_on_an_account_never_bootstrapped_stops_before_the_push(
@@ -752,7 +841,7 @@ def test_deploy_builds_on_the_base_digest_it_resolved_and_says_which(
     for container in [*built, *tested, *(ctr for _, ctr in engine["publish"])]:
         args = {a["name"]: a["value"] for a in calls(container, "dockerBuild")[0]["buildArgs"]}
         assert args == {"BASE_IMAGE": pinned, "BASE_DIGEST": BASE_DIGEST}
-    assert f"base image       {pinned}" in summary
+    assert fact(summary, "base image") == f"{pinned}"
 
 
 # Promotion: preprod's repository and prod's in one moto account (the same-account set-up; the
@@ -763,7 +852,10 @@ REAL_DIGEST = "sha256:" + hashlib.sha256(MANIFEST.encode()).hexdigest()
 
 @pytest.fixture
 def promotion(
-    account: Account, engine: dict[str, list[Any]], monkeypatch: pytest.MonkeyPatch
+    account: Account,
+    engine: dict[str, list[Any]],
+    invoked: list[tuple[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> dict[str, Any]:
     """preprod validated REAL_DIGEST; prod is bootstrapped; the fake skopeo copies manifests."""
     monkeypatch.setitem(
@@ -801,6 +893,10 @@ def promotion(
 
     monkeypatch.setattr(dagger.Container, "sync", skopeo)
     copies["ecr"] = ecr_client
+    account.create_function(env=envs.get("prod"), new_ref=f"{PROD_REPO}@{REAL_DIGEST}")
+    account.client("dynamodb").create_table(
+        TableName=envs.get("prod").users_table, **dashboard_schema.PK_SK_TABLE
+    )
     return copies
 
 
@@ -846,7 +942,7 @@ def test_promote_copies_the_validated_digest_with_no_build_and_deploys_it(
     assert prod_tags is not None
     assert {SHA, "latest", "deployed-prod"} <= set(prod_tags[1])
     assert summary.startswith("promote preprod to prod: succeeded")
-    assert f"promoted image   {REPO}@{REAL_DIGEST}" in summary
+    assert fact(summary, "promoted image") == f"{REPO}@{REAL_DIGEST}"
 
 
 def test_promote_refuses_a_digest_preprod_never_validated(

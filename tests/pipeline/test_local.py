@@ -18,6 +18,7 @@ from sentiment_pipeline import envs, graph, local, terraform
 from sentiment_pipeline.envs import UnknownEnvironment
 from sentiment_pipeline.main import SentimentPipeline
 
+from .conftest import fact
 from .test_graph import calls, fields
 
 DIGEST = "sha256:" + "ab" * 32
@@ -223,6 +224,7 @@ def terraform_outputs() -> str:
             "api_url": {"value": "https://abc.execute-api.us-east-1.amazonaws.com/"},
             "function_name": {"value": LOCAL.function_name},
             "ecr_repository_url": {"value": REF.split("@")[0]},
+            "function_version": {"value": "1"},
         }
     )
 
@@ -230,7 +232,14 @@ def terraform_outputs() -> str:
 @pytest.fixture
 def engine(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """Fake leaves answering by what the container last ran; records the order of the calls."""
-    seen: dict[str, Any] = {"order": [], "started": [], "stdout": [], "sync": [], "last_good": ""}
+    seen: dict[str, Any] = {
+        "order": [],
+        "started": [],
+        "stdout": [],
+        "sync": [],
+        "last_good": "",
+        "live": None,
+    }
 
     def record(kind: str, obj: Any) -> str:
         commands = execs(obj)
@@ -252,12 +261,21 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         record("sync", self)
         return self
 
+    def live_now(obj: Any) -> str:
+        """moto's `live`: what the last move-live set (nothing before, as on a first deploy)."""
+        for step, moved in seen["stdout"]:
+            if step == "move-live":
+                seen["live"] = json.loads(execs(moved)[-1][-1])
+        return json.dumps(seen["live"])
+
     async def size(self: dagger.File) -> int:
         seen["order"].append("size")
         return 250_000_000
 
     async def stdout(self: dagger.Container) -> str:
         step = record("stdout", self)
+        if step == "live":
+            return live_now(self)
         return {
             "register": REF + "\n",
             "terraform": terraform_outputs(),
@@ -268,6 +286,11 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
             "register-key": "registered for user local (key id 0123456789ab)\n",
             "smoke": "http://front:8000/health: HTTP 200",
             "unit tests": "42 passed",
+            "check-version": "GET /health 200; GET /api/v2/configurations 200",
+            "wait-active": "",
+            "move-live": "",
+            "prune": "",
+            "image-of": REF,
         }[step]
 
     async def start(self: dagger.Service) -> dagger.Service:
@@ -304,27 +327,35 @@ def test_deploy_local_runs_the_shared_chain_through_the_stand_ins(
         "repository-exists",  # publish: a first deploy makes the ECR repository first
         "terraform bootstrap",
         "register",
-        "last-good",
+        "live",  # what `live` serves before: nothing (Terraform makes it with version 1)
         "terraform",
-        "function-config",  # terraform apply, then what it applied
         "register-key",  # api key: the local user's throwaway key
+        "wait-active",
+        "function-config",
+        "check-version",  # pre-traffic: the applied image's own function service
+        "move-live",
+        "function-config",  # smoke: the front of what `live` serves now
+        "live",
         "smoke",
         "mark-good",
+        "prune",
     ]
     assert summary.startswith("deploy local: succeeded")
     stages, hint = summary.split("\nThe stand-ins")
-    assert [line.split()[0] for line in stages.splitlines()[-7:]] == [
+    assert [line.split()[0] for line in stages.splitlines()[-9:]] == [
         "build",
         "size",
         "test",
         "publish",
         "terraform",
         "api",
+        "pre-traffic",
+        "traffic",
         "smoke",
     ]
-    assert f"image            {REF}" in summary
-    assert "api url          http://front:8000/" in summary
-    assert "ecr repository   created (first deploy" in summary
+    assert fact(summary, "image") == f"{REF}"
+    assert fact(summary, "api url") == "http://front:8000/"
+    assert fact(summary, "ecr repository").startswith("created (first deploy")
     assert "dagger call local-dashboard up --ports 8000:8000" in hint
     [key] = [c["plaintext"] for c in calls_of_secrets(dict(engine["stdout"])["register-key"])]
     assert key.startswith("sdk_")
@@ -394,9 +425,62 @@ def test_rollback_local_applies_the_last_good_image(
         SentimentPipeline().rollback(source, dag.host().directory(".").as_git(), "local")
     )
 
-    assert engine["order"] == ["last-good", "terraform", "function-config", "smoke"]
+    assert engine["order"] == [
+        "live",  # `live` records no earlier version: the last good image, as a release
+        "last-good",
+        "live",
+        "terraform",
+        "wait-active",
+        "function-config",
+        "check-version",
+        "move-live",
+        "function-config",
+        "live",
+        "smoke",
+        "mark-good",
+        "prune",
+    ]
     assert f"-var=image_uri={REF}" in execs(dict(engine["stdout"])["terraform"])[-3]
     assert summary.startswith("rollback local: succeeded")
+
+
+def test_rollback_local_moves_live_back_without_terraform(
+    source: dagger.Directory, engine: dict[str, Any]
+) -> None:
+    older = "sha256:" + "cd" * 32
+    engine["live"] = {
+        "version": "2",
+        "weights": {},
+        "digest": DIGEST,
+        "previous": "1",
+        "previous_digest": older,
+    }
+
+    summary = asyncio.run(
+        SentimentPipeline().rollback(source, dag.host().directory(".").as_git(), "local")
+    )
+
+    assert engine["order"] == [
+        "live",
+        "wait-active",
+        "image-of",
+        "move-live",
+        "function-config",
+        "live",
+        "smoke",
+        "image-of",
+        "mark-good",
+    ]
+    (moved,) = [obj for step, obj in engine["sync"] + engine["stdout"] if step == "move-live"]
+    assert json.loads(execs(moved)[-1][-1]) == {
+        "version": "1",
+        "weights": {},
+        "digest": older,
+        "previous": "2",
+        "previous_digest": DIGEST,
+    }
+    assert "terraform" not in engine["order"]
+    assert fact(summary, "rollback") == "by alias: no image pulled, no Terraform run"
 
 
 def test_rollback_local_with_nothing_marked_fails_at_find(
@@ -407,7 +491,7 @@ def test_rollback_local_with_nothing_marked_fails_at_find(
             SentimentPipeline().rollback(source, dag.host().directory(".").as_git(), "local")
         )
 
-    assert engine["order"] == ["last-good"]
+    assert engine["order"] == ["live", "last-good"]
 
 
 @pytest.mark.parametrize("function", ["deploy", "rollback"])
@@ -429,4 +513,4 @@ def test_local_dashboard_serves_the_front_of_the_applied_function(
 
     assert calls(front, "withExposedPort")[0]["port"] == 8000
     assert "function" in bindings(front)
-    assert engine["order"] == ["function-config"]
+    assert engine["order"] == ["function-config", "live"]

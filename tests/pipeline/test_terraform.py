@@ -1,4 +1,6 @@
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -85,6 +87,7 @@ def test_outputs_are_read_from_output_json() -> None:
             },
             "function_name": {"value": "sentiment-dashboard-preprod", "type": "string"},
             "ecr_repository_url": {"value": REF.split("@")[0], "type": "string"},
+            "function_version": {"value": "7", "type": "string"},
             "table_names": {"value": {"items": "t"}, "type": ["object", {}]},
         }
     )
@@ -95,11 +98,53 @@ def test_outputs_are_read_from_output_json() -> None:
         api_url="https://abc.execute-api.us-east-1.amazonaws.com/",
         function_name="sentiment-dashboard-preprod",
         ecr_repository_url=REF.split("@")[0],
+        function_version="7",
     )
 
 
 def test_missing_outputs_are_named() -> None:
     with pytest.raises(
-        TerraformOutputsMissing, match="lack api_url, function_name, ecr_repository_url"
+        TerraformOutputsMissing,
+        match="lack api_url, function_name, ecr_repository_url, function_version",
     ):
         terraform.parse_outputs("{}\n")
+
+
+LOCK_FILE = Path(__file__).resolve().parents[2] / "terraform" / ".terraform.lock.hcl"
+SNAP_START_SINCE = (4, 44, 0)
+"""The AWS provider release that added `snap_start` to aws_lambda_function (its CHANGELOG)."""
+
+
+def locked_aws_provider(lock: str) -> tuple[int, ...]:
+    found = re.search(
+        r'provider "registry.terraform.io/hashicorp/aws" \{\s*version\s*=\s*"([\d.]+)"', lock
+    )
+    assert found is not None, "no hashicorp/aws in terraform/.terraform.lock.hcl"
+    return tuple(int(part) for part in found.group(1).split("."))
+
+
+def snap_start_drift(lock: str, lambda_tf: str) -> str | None:
+    """Why Terraform and the pipeline would fight over SnapStart, or None. On a provider without
+    `snap_start` (3.39 here) Terraform cannot see the setting, so the pipeline sets it
+    (release.enable_snapstart) and no plan undoes it; a provider that has it would plan to
+    switch it off unless terraform/lambda.tf declares it."""
+    if locked_aws_provider(lock) >= SNAP_START_SINCE and "snap_start" not in lambda_tf:
+        return (
+            "the locked AWS provider knows snap_start: declare `snap_start { apply_on = "
+            '"PublishedVersions" }` in terraform/lambda.tf (docs/releases.md, SnapStart)'
+        )
+    return None
+
+
+def test_snap_start_is_the_pipelines_until_the_locked_provider_can_declare_it() -> None:
+    lambda_tf = (LOCK_FILE.parent / "lambda.tf").read_text()
+
+    assert locked_aws_provider(LOCK_FILE.read_text()) == (3, 39, 0)
+    assert snap_start_drift(LOCK_FILE.read_text(), lambda_tf) is None
+
+
+def test_a_provider_upgrade_without_snap_start_in_the_configuration_fails() -> None:
+    upgraded = LOCK_FILE.read_text().replace('version     = "3.39.0"', 'version     = "5.46.0"')
+
+    assert snap_start_drift(upgraded, 'resource "aws_lambda_function" {}') is not None
+    assert snap_start_drift(upgraded, 'snap_start { apply_on = "PublishedVersions" }') is None

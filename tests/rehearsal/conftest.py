@@ -1,6 +1,6 @@
 """What the rehearsals of every environment share: the Lambda base, the steps factory, the E2E
 suite run against a deployed front. Each environment's package (local/, preprod/) brings its
-own environment up for the package; they hold the machine lock on ports 8080/9001 in turn."""
+own environment up for the package; they hold the machine's lock in turn."""
 
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ def lambda_base(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> st
 
 @contextmanager
 def environment_up(root: Path, repo_root: Path, **settings: Any) -> Iterator[LocalEnvironment]:
-    """A rehearsal environment for the block; ports 8080/9001 are the host's: hold their lock."""
+    """A rehearsal environment for the block; its functions use the host's network: hold the
+    machine's lock for it."""
     with machine_lock(function_runner.HOST_NETWORK_LOCK):
         env = LocalEnvironment.up(repo_root, root, **settings)
         try:
@@ -63,9 +64,14 @@ class StepsFactory:
     base_image: str
     made: list[DockerSteps]
 
-    def __call__(self, context: Path | None = None, **overrides: Any) -> DockerSteps:
+    def __call__(
+        self,
+        context: Path | None = None,
+        steps_class: type[DockerSteps] = DockerSteps,
+        **overrides: Any,
+    ) -> DockerSteps:
         settings: dict[str, Any] = {"smoke_budget": SMOKE_BUDGET_S, **overrides}
-        steps = DockerSteps(
+        steps = steps_class(
             environment=self.env,
             context=context or self.repo_root,
             base_image=self.base_image,

@@ -14,6 +14,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -136,6 +137,18 @@ def revoke(
             dynamodb.delete_item(TableName=table, Key={"PK": {"S": pk}, "SK": {"S": SK}})
             revoked.append(record)
     return revoked
+
+
+@contextmanager
+def temporary_key(dynamodb: Any, table: str, user_id: str) -> Iterator[str]:
+    """A key issued to `user_id` for the block's duration, revoked after it (the service may
+    accept it for up to its cache's 60 s more: the user holds no data)."""
+    key = new_key()
+    register(dynamodb, table, user_id, key)
+    try:
+        yield key
+    finally:
+        revoke(dynamodb, table, key_id=key_hash(key)[:12])
 
 
 def register(dynamodb: Any, table: str, user_id: str, key: str) -> str:

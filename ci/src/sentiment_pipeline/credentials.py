@@ -19,7 +19,9 @@ SESSION_NAME: Final = "sentiment-pipeline"
 NO_BOTO_RETRIES: Final = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 type Mode = Literal["keys", "web-identity"]
-type AwsService = Literal["dynamodb", "ecr", "iam", "lambda", "logs", "s3", "sts"]
+type AwsService = Literal[
+    "apigatewayv2", "cloudwatch", "dynamodb", "ecr", "iam", "lambda", "logs", "s3", "sts"
+]
 """The AWS services the pipeline calls (boto3's typed `client()` overloads are keyed by name)."""
 
 

@@ -168,12 +168,24 @@ def tag_image(ecr: Any, repository: str, digest: str, tag: str) -> None:
         return  # already tagged
 
 
-def mark_good(ecr: Any, repository: str, env_name: str, image_ref: str) -> None:
-    """After a green smoke: tag `image_ref` deployed-<env>, and passed-<env>-<digest> for good."""
+def rollback_tag(env_name: str) -> str:
+    """The tag on the image the version `live` served before runs: ECR's lifecycle keeps it
+    (a rollback by alias needs it in the registry)."""
+    return f"rollback-{env_name}"
+
+
+def mark_good(
+    ecr: Any, repository: str, env_name: str, image_ref: str, rollback_ref: str | None = None
+) -> None:
+    """After a green smoke: tag `image_ref` deployed-<env>, and passed-<env>-<digest> for good;
+    `rollback_ref` (the image a rollback would put back) rollback-<env>."""
     digest = digest_of(image_ref)
+    tags = [(digest, deployed_tag(env_name)), (digest, passed_tag(env_name, digest))]
+    if rollback_ref is not None:
+        tags.append((digest_of(rollback_ref), rollback_tag(env_name)))
     try:
-        for tag in (deployed_tag(env_name), passed_tag(env_name, digest)):
-            tag_image(ecr, repository, digest, tag)
+        for tagged, tag in tags:
+            tag_image(ecr, repository, tagged, tag)
     except LookupError as error:
         msg = f"{image_ref} is not in ECR repository {repository}: nothing to mark as deployed"
         raise LookupError(msg) from error

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import time
-from typing import Final
+from typing import Any, Final
 
 import dagger
 from dagger import dag
 
-from . import api_keys, credentials, ecr, envs, graph, promotion, terraform
+from . import api_keys, credentials, ecr, envs, graph, promotion, release, terraform
 from . import bootstrap as state_bootstrap
 from . import smoke as smoke_check
 from .deploy import OnTheTarget, SourceImage
@@ -70,7 +71,63 @@ class EngineSteps(graph.ImageSteps):
         return self.git_sha or await self.git.head().commit()
 
     async def apply(self, image_ref: str) -> TerraformOutputs:
+        if self.env.snap_start:  # before Terraform publishes: the version is then snapshotted
+            await asyncio.to_thread(
+                release.enable_snapstart, await self.aws.client("lambda"), self.env.function_name
+            )
         return await run_terraform(self.source, self.aws, image_ref, "apply")
+
+    async def live(self) -> release.Live | None:
+        lambda_client = await self.aws.client("lambda")
+        return await asyncio.to_thread(release.live, lambda_client, self.env.function_name)
+
+    async def wait_active(self, version: str) -> None:
+        lambda_client = await self.aws.client("lambda")
+        await asyncio.to_thread(release.wait_active, lambda_client, self.env.function_name, version)
+
+    async def check_version(self, version: str) -> list[str]:
+        """The check through `version` itself (Invoke of `<function>:<version>`), signed in with
+        a key issued for it and revoked after it."""
+        lambda_client = await self.aws.client("lambda")
+        dynamodb = await self.aws.client("dynamodb")
+        qualified = f"{self.env.function_name}:{version}"
+
+        def check() -> list[str]:
+            with api_keys.temporary_key(dynamodb, self.env.users_table, release.CHECK_USER) as key:
+                return release.pre_traffic_check(
+                    version, lambda event: invoke_version(lambda_client, qualified, event), key
+                )
+
+        return await asyncio.to_thread(check)
+
+    async def move_live(self, target: release.Live) -> None:
+        lambda_client = await self.aws.client("lambda")
+        await asyncio.to_thread(release.move, lambda_client, self.env.function_name, target)
+
+    async def bake(self, version: str, seconds: float, outputs: TerraformOutputs) -> str:
+        """Through the API: /health keeps answering; in CloudWatch: no error of `version`."""
+        cloudwatch = await self.aws.client("cloudwatch")
+        since, function = time.time(), self.env.function_name
+        checks = {
+            "GET /health through the API": lambda: smoke_check.probe_healthy(outputs.api_url),
+            f"Errors of version {version}": lambda: release.no_errors(
+                release.version_errors(cloudwatch, function, version, since), version
+            ),
+        }
+        return await asyncio.to_thread(release.bake, seconds, checks)
+
+    async def api_url(self) -> str:
+        gateway = await self.aws.client("apigatewayv2")
+        return await asyncio.to_thread(api_endpoint, gateway, self.env.function_name)
+
+    async def prune(self, keep: set[str]) -> list[str]:
+        lambda_client = await self.aws.client("lambda")
+        return await asyncio.to_thread(release.prune, lambda_client, self.env.function_name, keep)
+
+    async def image_of(self, digest: str) -> str:
+        ecr_client = await self.aws.client("ecr")
+        uri = await asyncio.to_thread(ecr.repository_uri, ecr_client, self.env.ecr_repository)
+        return f"{uri}@{digest}"
 
     async def register_api_key(self) -> str:
         if self.e2e_api_key is None:
@@ -90,11 +147,32 @@ class EngineSteps(graph.ImageSteps):
             ecr.last_good, ecr_client, self.env.ecr_repository, self.env.name
         )
 
-    async def mark_good(self, image_ref: str) -> None:
+    async def mark_good(self, image_ref: str, rollback_ref: str | None) -> None:
         ecr_client = await self.aws.client("ecr")
         await asyncio.to_thread(
-            ecr.mark_good, ecr_client, self.env.ecr_repository, self.env.name, image_ref
+            ecr.mark_good,
+            ecr_client,
+            self.env.ecr_repository,
+            self.env.name,
+            image_ref,
+            rollback_ref,
         )
+
+
+def invoke_version(lambda_client: Any, qualified: str, event: dict[str, Any]) -> dict[str, Any]:
+    """One synchronous Invoke of `<function>:<version>`: Lambda's result, or its error."""
+    answer = lambda_client.invoke(FunctionName=qualified, Payload=json.dumps(event))
+    return release.invoke_result(answer["Payload"].read(), answer.get("FunctionError"))
+
+
+def api_endpoint(gateway: Any, api_name: str) -> str:
+    """The HTTP API's URL, found by its name (terraform/api.tf names it as the function)."""
+    for page in gateway.get_paginator("get_apis").paginate():
+        for api in page["Items"]:
+            if api["Name"] == api_name:
+                return str(api["ApiEndpoint"]).rstrip("/") + "/"
+    msg = f"no HTTP API named {api_name}: deploy the environment first"
+    raise LookupError(msg)
 
 
 @dataclasses.dataclass

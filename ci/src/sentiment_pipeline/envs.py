@@ -44,6 +44,8 @@ class Environment:
     account_id: str | None = None
     # Set for the local target (moto/LocalStack); None means real AWS.
     aws_endpoint_url: str | None = None
+    snap_start: bool = False
+    """SnapStart on the published versions (the pipeline sets it: docs/releases.md)."""
 
     @property
     def terraform_dir(self) -> str:
@@ -78,6 +80,7 @@ def _aws(name: str, region: str = "us-east-1") -> Environment:
             region=region,
             dynamodb_table=LOCK_TABLE,
         ),
+        snap_start=True,
     )
 
 

@@ -18,7 +18,9 @@ import dagger
 from dagger import dag
 
 from . import api_keys, ecr, graph, terraform
+from .deploy import Traffic
 from .envs import Environment
+from .release import Live
 from .terraform import TerraformOutputs
 
 PYTHON_IMAGE: Final = "python:3.13.9-slim"
@@ -394,6 +396,8 @@ class LocalSteps(graph.ImageSteps):
     has_tfvars: bool | None = None
     api_key: str = dataclasses.field(default_factory=api_keys.new_key, repr=False)
     """The local user's throwaway key: registered by the api key stage, printed with the URL."""
+    applied: str = ""
+    """The image this deploy's terraform apply gave the function (its new version)."""
 
     @functools.cached_property
     def moto(self) -> dagger.Service:
@@ -423,17 +427,82 @@ class LocalSteps(graph.ImageSteps):
     async def apply(self, image_ref: str) -> TerraformOutputs:
         await self._up()
         outputs = terraform.parse_outputs(await (await self._terraform(image_ref)).stdout())
-        self.front = await self.dashboard()
+        self.applied = image_ref
         return dataclasses.replace(outputs, api_url=front_url())
 
     async def dashboard(self) -> dagger.Service:
-        """The front for the function as applied in moto (its image_uri and environment)."""
-        ran = local_aws(self._aws(), "function-config", "--function-name", self.env.function_name)
-        config = json.loads(await ran.stdout())
-        repository, digest = image_location(config["image_uri"])
-        image = pull(repository, digest, self.registry, self.run_id)
-        function = function_container(image, self.env, config["variables"], config, self.moto)
+        """The front for the version `live` serves (the applied one before its first move)."""
+        config = await self._function_config()
+        found = json.loads(await self._tool("live", "--function-name", self.env.function_name))
+        digest = found and found.get("digest")
+        if digest:
+            repository = self.env.ecr_repository
+        else:  # Terraform made `live` with the function: its image is the applied one
+            repository, digest = image_location(self.applied or config["image_uri"])
+        function = function_container(
+            pull(repository, digest, self.registry, self.run_id),
+            self.env,
+            config["variables"],
+            config,
+            self.moto,
+        )
         return front_service(self.source, function_service(function))
+
+    async def live(self) -> Live | None:
+        found = json.loads(await self._tool("live", "--function-name", self.env.function_name))
+        return Live(**found) if found else None
+
+    async def wait_active(self, version: str) -> None:
+        await self._tool(
+            "wait-active", "--function-name", self.env.function_name, "--version", version
+        )
+
+    async def check_version(self, version: str) -> list[str]:
+        """The check through the applied image's own function service (the new version)."""
+        config = await self._function_config()
+        repository, digest = image_location(self.applied or config["image_uri"])
+        function = function_container(
+            pull(repository, digest, self.registry, self.run_id),
+            self.env,
+            {**config["variables"], "AWS_LAMBDA_FUNCTION_VERSION": version},
+            config,
+            self.moto,
+        )
+        checked = local_aws(
+            self._aws().with_service_binding(FUNCTION_HOST, function_service(function)),
+            "check-version",
+            "--function-name",
+            self.env.function_name,
+            "--version",
+            version,
+            "--table",
+            self.env.users_table,
+            "--invoke-url",
+            f"http://{FUNCTION_HOST}:{FUNCTION_PORT}{INVOKE_PATH}",
+        )
+        return (await checked.stdout()).strip().split("; ")
+
+    async def move_live(self, target: Live) -> None:
+        payload = json.dumps(dataclasses.asdict(target))
+        await self._tool(
+            "move-live", "--function-name", self.env.function_name, "--target", payload
+        )
+        self.front = None  # the front serves `live`: made again for what it serves now
+
+    async def bake(self, version: str, seconds: float, outputs: TerraformOutputs) -> str:
+        raise ValueError(CANARY_REFUSED)
+
+    async def api_url(self) -> str:
+        return front_url()
+
+    async def prune(self, keep: set[str]) -> list[str]:
+        kept = [arg for version in sorted(keep) for arg in ("--keep", version)]
+        return (await self._tool("prune", "--function-name", self.env.function_name, *kept)).split()
+
+    async def image_of(self, digest: str) -> str:
+        return await self._tool(
+            "image-of", "--repository", self.env.ecr_repository, "--digest", digest
+        )
 
     async def register_api_key(self) -> str:
         key = dag.set_secret(f"local-api-key-{self.run_id}", self.api_key)
@@ -448,8 +517,8 @@ class LocalSteps(graph.ImageSteps):
         return (await ran.stdout()).strip()
 
     async def smoke(self, outputs: TerraformOutputs) -> None:
-        front = self.front or await self.dashboard()
-        await smoke_run(self.source, front, self.run_id).stdout()
+        self.front = self.front or await self.dashboard()
+        await smoke_run(self.source, self.front, self.run_id).stdout()
 
     async def last_good(self) -> str | None:
         await self._up()
@@ -463,7 +532,8 @@ class LocalSteps(graph.ImageSteps):
         )
         return (await ran.stdout()).strip() or None
 
-    async def mark_good(self, image_ref: str) -> None:
+    async def mark_good(self, image_ref: str, rollback_ref: str | None) -> None:
+        rollback = ["--rollback-ref", rollback_ref] if rollback_ref else []
         await local_aws(
             self._aws(),
             "mark-good",
@@ -473,6 +543,7 @@ class LocalSteps(graph.ImageSteps):
             self.env.name,
             "--image-ref",
             image_ref,
+            *rollback,
         ).sync()
 
     async def _head(self) -> str:
@@ -489,6 +560,15 @@ class LocalSteps(graph.ImageSteps):
     def _aws(self) -> dagger.Container:
         return aws_tool(self.source, self.env, self.moto, self.run_id)
 
+    async def _tool(self, *args: str) -> str:
+        await self._up()
+        return (await local_aws(self._aws(), *args).stdout()).strip()
+
+    async def _function_config(self) -> dict[str, Any]:
+        found = await self._tool("function-config", "--function-name", self.env.function_name)
+        config: dict[str, Any] = json.loads(found)
+        return config
+
     async def _terraform(self, image_ref: str, targets: tuple[str, ...] = ()) -> dagger.Container:
         if self.has_tfvars is None:
             self.has_tfvars = await self.source.exists(f"terraform/{self.env.tfvars}")
@@ -504,6 +584,18 @@ def image_location(image_uri: str) -> tuple[str, str]:
         msg = f"the applied function's image {image_uri!r} is not pinned by digest"
         raise ValueError(msg)
     return image_uri[: match.start()].split("/", 1)[1], match.group(1)
+
+
+CANARY_REFUSED: Final = (
+    "--canary needs weighted routing between versions, which the local target's front does not "
+    "do: it serves `live`'s version alone. Use --env preprod or prod, or the Docker rehearsal."
+)
+
+
+def refuse_canary(traffic: Traffic) -> None:
+    """Fail before any work when a canary is asked of the local target."""
+    if traffic.canary_percent:
+        raise ValueError(CANARY_REFUSED)
 
 
 DASHBOARD_COMMAND: Final = f"dagger call local-dashboard up --ports {FRONT_PORT}:{FRONT_PORT}"

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import sys
 import threading
+import urllib.request
 from pathlib import Path
 from typing import Any, Final
 
-from . import api_keys, ecr
+from . import api_keys, ecr, release
 from .credentials import AwsService
 
 REPLAY_PORT: Final = 5001
@@ -63,6 +65,30 @@ def function_config(function_name: str) -> dict[str, Any]:
     }
 
 
+def live(function_name: str) -> str:
+    """`live` as moto holds it, as JSON (null before the first deploy)."""
+    found = release.live(_client("lambda"), function_name)
+    return json.dumps(dataclasses.asdict(found) if found else None)
+
+
+def move_live(function_name: str, target: str) -> None:
+    fields = json.loads(target)
+    release.move(_client("lambda"), function_name, release.Live(**fields))
+
+
+def check_version(function_name: str, version: str, table: str, invoke_url: str) -> list[str]:
+    """The pre-traffic check through the function service of `version` (the emulator's invoke
+    endpoint), signed in with a temporary key."""
+
+    def invoke(event: dict[str, Any]) -> dict[str, Any]:
+        request = urllib.request.Request(invoke_url, data=json.dumps(event).encode())
+        with urllib.request.urlopen(request, timeout=release.INVOKE_TIMEOUT_S) as answer:
+            return release.invoke_result(answer.read(), None)
+
+    with api_keys.temporary_key(_client("dynamodb"), table, release.CHECK_USER) as key:
+        return release.pre_traffic_check(f"{version} of {function_name}", invoke, key)
+
+
 def serve_moto(host: str, port: int) -> None:
     """Replay the recording into a private listener, then serve on host:port with recording on."""
     from moto.moto_api import recorder
@@ -99,6 +125,7 @@ def command_line() -> argparse.ArgumentParser:
     mark.add_argument("--repository", required=True)
     mark.add_argument("--env", required=True)
     mark.add_argument("--image-ref", required=True)
+    mark.add_argument("--rollback-ref")
     exists = commands.add_parser("repository-exists")
     exists.add_argument("--repository", required=True)
     key = commands.add_parser("register-key", help="the key comes in $SENTIMENT_API_KEY")
@@ -106,6 +133,19 @@ def command_line() -> argparse.ArgumentParser:
     key.add_argument("--user", required=True)
     conf = commands.add_parser("function-config")
     conf.add_argument("--function-name", required=True)
+    for name in ("live", "wait-active", "move-live", "check-version", "prune"):
+        command = commands.add_parser(name)
+        command.add_argument("--function-name", required=True)
+    commands.choices["wait-active"].add_argument("--version", required=True)
+    commands.choices["move-live"].add_argument("--target", required=True, help="a Live, as JSON")
+    check = commands.choices["check-version"]
+    check.add_argument("--version", required=True)
+    check.add_argument("--table", required=True)
+    check.add_argument("--invoke-url", required=True)
+    commands.choices["prune"].add_argument("--keep", action="append", required=True)
+    image = commands.add_parser("image-of")
+    image.add_argument("--repository", required=True)
+    image.add_argument("--digest", required=True)
     serve = commands.add_parser("serve-moto")
     serve.add_argument("--listen", default="0.0.0.0:5000")
     return parser
@@ -120,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "last-good":
         print(ecr.last_good(_client("ecr"), args.repository, args.env) or "")
     elif args.command == "mark-good":
-        ecr.mark_good(_client("ecr"), args.repository, args.env, args.image_ref)
+        ecr.mark_good(_client("ecr"), args.repository, args.env, args.image_ref, args.rollback_ref)
     elif args.command == "repository-exists":
         print("yes" if ecr.repository_exists(_client("ecr"), args.repository) else "no")
     elif args.command == "register-key":
@@ -128,6 +168,19 @@ def main(argv: list[str] | None = None) -> int:
         print(api_keys.register(_client("dynamodb"), args.table, args.user, api_key))
     elif args.command == "function-config":
         print(json.dumps(function_config(args.function_name)))
+    elif args.command == "live":
+        print(live(args.function_name))
+    elif args.command == "wait-active":
+        release.wait_active(_client("lambda"), args.function_name, args.version)
+    elif args.command == "move-live":
+        move_live(args.function_name, args.target)
+    elif args.command == "check-version":
+        checked = check_version(args.function_name, args.version, args.table, args.invoke_url)
+        print("; ".join(checked))
+    elif args.command == "prune":
+        print(" ".join(release.prune(_client("lambda"), args.function_name, set(args.keep))))
+    elif args.command == "image-of":
+        print(f"{ecr.repository_uri(_client('ecr'), args.repository)}@{args.digest}")
     elif args.command == "serve-moto":
         host, _, port = args.listen.rpartition(":")
         serve_moto(host, int(port))

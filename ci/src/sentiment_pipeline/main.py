@@ -35,6 +35,10 @@ BaseImage = Annotated[str, Doc("BASE_IMAGE build argument of service/Dockerfile"
 GitSha = Annotated[str, Doc("Commit to tag the image with (default: HEAD of the repository)")]
 Format = Annotated[str, Doc("text (the summary) or json (for machines: add --output result.json)")]
 Digest = Annotated[str, Doc("The image to promote, sha256:… (default: tagged deployed-<from>)")]
+Canary = Annotated[
+    float, Doc("Send this percentage of requests to the new version first (0: all at once)")
+]
+Bake = Annotated[float, Doc("Seconds the canary's share is checked before all traffic moves")]
 E2eApiKey = Annotated[
     dagger.Secret | None,
     Doc("The E2E suite's API key to register for its user, e.g. env://E2E_API_KEY"),
@@ -133,19 +137,24 @@ class SentimentPipeline:
         base_image: BaseImage = graph.DEFAULT_BASE_IMAGE,
         git_sha: GitSha = "",
         e2e_api_key: E2eApiKey = None,
+        canary: Canary = 0.0,
+        bake: Bake = 0.0,
         format: Format = "text",
     ) -> str:
-        """Build, size-check, test, publish, terraform apply and smoke-test; returns a summary."""
-        shown = check_format(format)
+        """Build, test, publish, apply (a version), check it, move `live` to it, smoke-test."""
+        shown, traffic = check_format(format), chain.Traffic(canary, bake)
         if envs.get(env).name == envs.LOCAL:
             local_steps = local.LocalSteps(source, git, envs.get(env), base_image, git_sha)
+            local.refuse_canary(traffic)
             hint = rollback_command(envs.LOCAL, [])
             summary = await chain.deploy("deploy local", local_steps, rollback_hint=hint)
             return shown(summary, local.dashboard_hint(local_steps.api_key))
         settings = envs.deployable(env)
         steps = EngineSteps(source, git, settings, self._aws(), base_image, git_sha, e2e_api_key)
         hint = rollback_command(settings.name, await self._aws().as_flags())
-        summary = await chain.deploy(f"deploy {settings.name}", steps, rollback_hint=hint)
+        summary = await chain.deploy(
+            f"deploy {settings.name}", steps, rollback_hint=hint, traffic=traffic
+        )
         return shown(summary, "")
 
     @uncached()
@@ -156,7 +165,7 @@ class SentimentPipeline:
         env: DeployEnv,
         format: Format = "text",
     ) -> str:
-        """Apply the environment's last good image (ECR tag deployed-<env>) and smoke-test it."""
+        """Move `live` back to the version it served before (else the last good image) and smoke."""
         shown = check_format(format)
         if envs.get(env).name == envs.LOCAL:
             local_steps = local.LocalSteps(source, git, envs.get(env), graph.DEFAULT_BASE_IMAGE)
@@ -180,10 +189,12 @@ class SentimentPipeline:
         ] = "",
         force: Annotated[bool, Doc("Promote even an image --from never passed")] = False,
         git_sha: GitSha = "",
+        canary: Canary = 0.0,
+        bake: Bake = 0.0,
         format: Format = "text",
     ) -> str:
-        """Copy --from's image to --to by digest (no rebuild), terraform apply, smoke-test."""
-        shown = check_format(format)
+        """Copy --from's image to --to by digest (no rebuild), then release it as deploy does."""
+        shown, traffic = check_format(format), chain.Traffic(canary, bake)
         origin, target = envs.deployable(from_, "promote"), envs.deployable(to, "promote")
         if origin == target:
             raise ValueError(f"--from and --to are both {to}: promote between two environments")
@@ -198,6 +209,7 @@ class SentimentPipeline:
             digest=digest or None,
             force=force,
             rollback_hint=rollback_command(target.name, await self._aws().as_flags()),
+            traffic=traffic,
         )
         return shown(summary, "")
 

@@ -83,6 +83,15 @@ def check_health(
         sleep(interval)
 
 
+def probe_healthy(api_url: str) -> str:
+    """One GET <api>/health that must be 200 healthy (a canary bake's check); its answer."""
+    result = probe(health_url(api_url))
+    if not result.healthy:
+        msg = f"GET {health_url(api_url)} answered {result.describe()}"
+        raise SmokeFailed(msg)
+    return result.describe()
+
+
 def scan_logs(logs: Any, log_group: str, since_ms: int) -> list[str]:
     """Log lines since `since_ms` that show the handler failed to import."""
     try:

@@ -29,6 +29,8 @@ class TerraformOutputs:
     ecr_repository_url: str
     cors_origins: tuple[str, ...] = ()
     """The environment's allowed origins (its tfvars): the E2E suite's CORS test uses the first."""
+    function_version: str = ""
+    """The version of the function this apply published (or the newest, if nothing changed)."""
 
 
 def check_action(action: str) -> Action:
@@ -98,7 +100,7 @@ def parse_outputs(text: str) -> TerraformOutputs:
         msg = f"terraform output -json did not print JSON ({error}): {text[:200]!r}"
         raise TerraformOutputsMissing(msg) from error
     values = {name: item.get("value") for name, item in raw.items() if isinstance(item, dict)}
-    wanted = ("api_url", "function_name", "ecr_repository_url")
+    wanted = ("api_url", "function_name", "ecr_repository_url", "function_version")
     missing = [name for name in wanted if not values.get(name)]
     if missing:
         msg = (
@@ -113,4 +115,5 @@ def parse_outputs(text: str) -> TerraformOutputs:
         function_name=str(values["function_name"]),
         ecr_repository_url=str(values["ecr_repository_url"]),
         cors_origins=tuple(str(o) for o in origins),
+        function_version=str(values["function_version"]),
     )

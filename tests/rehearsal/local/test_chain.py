@@ -61,7 +61,8 @@ def test_terraform_deployed_the_digest_and_the_runner_runs_it(
     deployed: Deployed, local_env: LocalEnvironment, repo_root: Path
 ) -> None:
     config = local_env.deployed()
-    running = function_runner.environment_of(local_env.state.container or "")
+    [(version, run)] = local_env.state.versions.items()
+    running = function_runner.environment_of(run["container"])
 
     assert config.image_uri == deployed.image_ref
     assert running["DATABASE_TABLE"] == config.variables["DATABASE_TABLE"]
@@ -69,6 +70,10 @@ def test_terraform_deployed_the_digest_and_the_runner_runs_it(
     assert local_env.state.api_key not in str(running)
     assert running["AWS_LAMBDA_FUNCTION_TIMEOUT"] == tfvar(repo_root, "timeout")
     assert running["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == tfvar(repo_root, "memory_size")
+    assert (
+        running["AWS_LAMBDA_FUNCTION_VERSION"] == version == dict(deployed.summary.facts)["version"]
+    )
+    assert run["image_ref"] == deployed.image_ref
 
 
 def test_the_local_users_key_is_registered_and_the_printed_url_carries_it(

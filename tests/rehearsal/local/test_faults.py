@@ -13,9 +13,8 @@ import pytest
 
 from devtools.rehearsal.environment import LocalEnvironment
 from devtools.rehearsal.faulty_proxy import FaultyProxy
-from devtools.rehearsal.steps import ROLLBACK_HINT, BuildFailed, DockerSteps
-from sentiment_pipeline import deploy as chain
-from sentiment_pipeline import image_checks, smoke
+from devtools.rehearsal.steps import BuildFailed, DockerSteps
+from sentiment_pipeline import image_checks, release, smoke
 from sentiment_pipeline.retry import RetryPolicy
 from sentiment_pipeline.stages import StageFailed
 from tests.rehearsal.conftest import GIT_SHA, Deployed, ecr_digests, run_deploy
@@ -114,7 +113,7 @@ def test_an_image_over_the_size_limit_stops_before_the_push(
     healthy(local_env)
 
 
-def test_a_red_smoke_names_the_last_good_image_and_rollback_restores_it(
+def test_a_broken_image_is_refused_before_traffic_and_live_keeps_the_last_good(
     deployed: Deployed,
     local_env: LocalEnvironment,
     make_steps: Callable[..., DockerSteps],
@@ -126,28 +125,21 @@ def test_a_red_smoke_names_the_last_good_image_and_rollback_restores_it(
         dockerfile.write_text(dockerfile.read_text() + BROKEN_HANDLER_CMD)
 
     good = asyncio.run(make_steps().last_good())
+    before = asyncio.run(make_steps().live())
     assert good is not None
-    steps = make_steps(
-        context=broken_context(repo_root, tmp_path, wrong_handler), smoke_budget=FAST_SMOKE_BUDGET_S
-    )
+    assert before is not None
+    steps = make_steps(context=broken_context(repo_root, tmp_path, wrong_handler))
 
     with pytest.raises(StageFailed) as failed:
         run_deploy(steps)
 
-    assert failed.value.stage == "smoke"
-    assert isinstance(failed.value.cause, chain.UnhealthyDeploy)
-    assert good in str(failed.value)
-    assert ROLLBACK_HINT in str(failed.value)
+    assert failed.value.stage == "pre-traffic"
+    assert isinstance(failed.value.cause, release.PreTrafficCheckFailed)
+    assert "no_such_handler" in str(failed.value)
+    assert f"`live` still serves version {before.version}" in str(failed.value)
     bad = dict(failed.value.summary.facts)["image"]
     assert bad != good
-    assert local_env.deployed().image_uri == bad
-    assert local_env.registry.has_manifest(local_env.repository, good.partition("@")[2])
-    assert good.partition("@")[2] in ecr_digests(local_env)
+    assert local_env.deployed().image_uri == bad  # applied: its version exists, unserved
+    assert asyncio.run(steps.live()) == before
     assert asyncio.run(steps.last_good()) == good
-
-    summary = asyncio.run(chain.rollback("rehearsal rollback", make_steps()))
-
-    assert summary.ok
-    assert [stage.name for stage in summary.stages] == list(chain.ROLLBACK_STAGES)
-    assert local_env.deployed().image_uri == good
     healthy(local_env)

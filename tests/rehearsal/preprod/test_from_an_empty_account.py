@@ -1,7 +1,7 @@
 """The preprod path end to end, from an empty account to a green E2E run with no hand work:
 bootstrap → deploy (ECR repository made by the deploy itself) → the whole E2E suite with the E2E
-user's key and preprod's CORS origin → a second deploy of a changed (broken) image, updated in
-place, naming the last good digest → rollback → bootstrap again, which changes nothing."""
+user's key and preprod's CORS origin (after the releases of test_releases.py) → bootstrap again,
+which changes nothing."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ import pytest
 
 from devtools.rehearsal.environment import LocalEnvironment
 from devtools.rehearsal.rehearse import bootstrap_state
-from devtools.rehearsal.steps import ROLLBACK_HINT, DockerSteps
-from sentiment_pipeline import api_keys, bootstrap, boundary, ecr, envs
+from devtools.rehearsal.steps import DockerSteps
+from sentiment_pipeline import api_keys, bootstrap, boundary, envs
 from sentiment_pipeline import deploy as chain
 from sentiment_pipeline.stages import Summary
-from tests.rehearsal.conftest import Deployed, ecr_digests, run_e2e_suite
+from tests.rehearsal.conftest import Deployed, run_e2e_suite
 from tests.rehearsal.preprod.conftest import RedDeploy
 
 PREPROD = envs.get("preprod")
@@ -73,7 +73,9 @@ def test_one_deploy_goes_green_on_the_bootstrapped_account(deployed: Deployed) -
     assert deployed.summary.ok
     assert [stage.name for stage in deployed.summary.stages] == list(chain.STAGES)
     assert facts["ecr repository"] == "created (first deploy: targeted terraform apply)"
-    assert facts["previous image"] == "none recorded"
+    assert facts["version"] == "1"
+    assert facts["previous version"] == "none (first deploy)"
+    assert facts["live"] == "version 1"
     assert facts["api key"].startswith(f"registered for user {api_keys.E2E_USER}")
     assert deployed.image_ref.startswith(
         f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/{PREPROD.ecr_repository}@sha256:"
@@ -120,8 +122,9 @@ def test_the_functions_role_carries_the_boundary_bootstrap_made(
 
 
 def test_the_whole_e2e_suite_passes_with_the_key_and_the_origin(
-    deployed: Deployed, preprod: LocalEnvironment, repo_root: Path, tmp_path: Path
+    broken: RedDeploy, preprod: LocalEnvironment, repo_root: Path, tmp_path: Path
 ) -> None:
+    """Through `live`, after version 2's release and version 3's refusal."""
     suite = run_e2e_suite(preprod, repo_root, tmp_path)
 
     assert suite.returncode == 0, suite.output
@@ -158,32 +161,6 @@ def test_each_users_key_is_their_identity_over_http(
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
-
-
-def test_a_changed_image_updates_in_place_and_its_red_smoke_names_the_last_good(
-    deployed: Deployed, red_deploy: RedDeploy, preprod: LocalEnvironment
-) -> None:
-    failed = red_deploy.failed
-
-    assert failed.stage == "smoke"
-    assert deployed.image_ref in str(failed)
-    assert ROLLBACK_HINT in str(failed)
-    assert dict(failed.summary.facts)["previous image"] == deployed.image_ref
-    assert red_deploy.image_ref != deployed.image_ref
-    assert red_deploy.function_arn_after == red_deploy.function_arn_before  # updated in place
-    good = ecr.last_good(preprod.moto.client("ecr"), PREPROD.ecr_repository, PREPROD.name)
-    assert good == deployed.image_ref
-    digests = {red_deploy.image_ref.partition("@")[2], deployed.image_ref.partition("@")[2]}
-    assert digests <= ecr_digests(preprod)
-
-
-def test_rollback_restores_the_last_good_digest(
-    deployed: Deployed, rolled_back: Summary, preprod: LocalEnvironment
-) -> None:
-    assert rolled_back.ok
-    assert [stage.name for stage in rolled_back.stages] == list(chain.ROLLBACK_STAGES)
-    assert preprod.deployed().image_uri == deployed.image_ref
-    assert httpx.get(f"{preprod.front_url}health", timeout=30).json()["status"] == "healthy"
 
 
 def test_bootstrap_after_the_deploys_still_changes_nothing(
