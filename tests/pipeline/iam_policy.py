@@ -30,11 +30,23 @@ def _compare(operator: str, value: str, expected: str) -> bool:
     raise ValueError(msg)
 
 
+NEGATED: Final = {"StringNotEquals": "StringEquals", "StringNotLike": "StringLike"}
+
+
 def _condition_holds(operator: str, key: str, expected: Any, context: Context) -> bool:
+    """IAM's rules: a key the request lacks fails a condition, except under a negated operator
+    (which then holds), `Null` (which tests exactly that) and ForAllValues (vacuously true)."""
     values, wanted = context.get(key), as_list(expected)
+    if operator == "Null":
+        return (values is None) == (str(expected).lower() == "true")
+    if operator in NEGATED:
+        return values is None or not any(
+            _compare(NEGATED[operator], v, w) for v in values for w in wanted
+        )
     if operator.startswith("ForAllValues:"):
         base = operator.removeprefix("ForAllValues:")
         return all(any(_compare(base, v, w) for w in wanted) for v in values or [])
+    operator = operator.removeprefix("ForAnyValue:")
     return values is not None and any(_compare(operator, v, w) for v in values for w in wanted)
 
 

@@ -189,3 +189,35 @@ def test_deploying_without_the_boundary_names_it_and_the_command(clients: Client
         missing.value
     )
     assert "`dagger call bootstrap --env preprod`" in str(missing.value)
+
+
+@pytest.mark.parametrize("env", ["preprod", "prod"])
+def test_a_deploy_roles_session_is_refused_before_anything_is_made(
+    clients: Clients, env: str
+) -> None:
+    s3, dynamodb, _ = clients
+    caller = (
+        f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/sentiment-dashboard-deploy-{env}/GitHubActions"
+    )
+
+    with pytest.raises(BootstrapFailed, match="administrator") as refused:
+        bootstrap.bootstrap(*clients, Account(ACCOUNT_ID, "aws", caller), envs.get(env))
+
+    assert "docs/deploy-role/bootstrap.json" in str(refused.value)
+    assert caller in str(refused.value)
+    assert s3.list_buckets()["Buckets"] == []
+    assert dynamodb.list_tables()["TableNames"] == []
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [
+        f"arn:aws:iam::{ACCOUNT_ID}:user/alice",
+        f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/AWSReservedSSO_AdministratorAccess_1a2b/alice",
+        f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/sentiment-dashboard-deployer-admin/alice",
+    ],
+)
+def test_an_administrators_session_bootstraps(clients: Clients, caller: str) -> None:
+    report = bootstrap.bootstrap(*clients, Account(ACCOUNT_ID, "aws", caller), envs.get("preprod"))
+
+    assert f"s3 bucket {BUCKET}" in " ".join(report.changed)

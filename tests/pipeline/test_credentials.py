@@ -1,5 +1,9 @@
+import re
+from pathlib import Path
+
 import pytest
 
+from sentiment_pipeline import credentials
 from sentiment_pipeline.credentials import MissingCredentials, credential_mode
 
 
@@ -37,3 +41,18 @@ def test_missing_credentials_say_what_to_pass() -> None:
 def test_nothing_given_is_reported_as_none() -> None:
     with pytest.raises(MissingCredentials, match=r"given: none"):
         mode()
+
+
+def test_the_deploy_session_outlasts_the_longest_deploy_job_and_the_role_allows_it() -> None:
+    """A session shorter than the job dies mid-apply holding Terraform's lock; a session longer
+    than the role's MaxSessionDuration is refused by STS. docs/deploy-role.md creates the role."""
+    root = Path(__file__).resolve().parents[2]
+    workflow = (root / ".github" / "workflows" / "deploy.yml").read_text()
+    longest_job = max(int(m) for m in re.findall(r"timeout-minutes: (\d+)", workflow)) * 60
+    page = (root / "docs" / "deploy-role.md").read_text()
+    [allowed] = re.findall(r"--max-session-duration (\d+)", page)
+
+    session = credentials.DEPLOY_SESSION_SECONDS
+
+    assert session >= 2 * longest_job
+    assert session <= int(allowed) <= 43_200  # IAM's ceiling: 12 h

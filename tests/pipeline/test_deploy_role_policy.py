@@ -12,14 +12,16 @@ listed here, and every resource type in terraform/ must be in that list.
 from __future__ import annotations
 
 import ast
+import fnmatch
 import hashlib
+import io
 import json
+import os
 import re
 import time
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Final
 
 import boto3
@@ -27,7 +29,8 @@ import pytest
 from moto import mock_aws
 
 from dashboard import schema
-from sentiment_pipeline import api_keys, bootstrap, ecr, envs, smoke
+from devtools import simulate_deploy_role as simulate
+from sentiment_pipeline import api_keys, bootstrap, boundary, ecr, envs, release, smoke
 from sentiment_pipeline.bootstrap import Account
 from sentiment_pipeline.credentials import (
     AwsCredentials,
@@ -35,27 +38,26 @@ from sentiment_pipeline.credentials import (
     unsigned_sts,
 )
 from sentiment_pipeline.credentials import client as pipeline_client
-from sentiment_pipeline.engine import EnginePromoteSteps
+from sentiment_pipeline.engine import EnginePromoteSteps, api_endpoint, invoke_version
 from sentiment_pipeline.retry import RetryPolicy
 from sentiment_pipeline.session import AWS_RETRY
 
+from .deploy_roles import (
+    ACCOUNTS,
+    API_ID,
+    DOCUMENTS,
+    PLACEHOLDERS,
+    POLICY_DIR,
+    REGION,
+    REPO_ROOT,
+    arns,
+    document,
+    path,
+)
 from .iam_policy import Context, allows, as_list, shape_errors, without
 
-REPO_ROOT: Final = Path(__file__).resolve().parents[2]
-POLICY_DIR: Final = REPO_ROOT / "docs" / "deploy-role"
 PIPELINE_DIR: Final = REPO_ROOT / "ci" / "src" / "sentiment_pipeline"
 ONLY_AGAINST_STAND_INS: Final = {"local.py", "local_aws.py"}  # --env local: moto, never AWS
-REGION: Final = envs.get("preprod").region
-
-ACCOUNTS: Final = {"preprod": "123456789012", "prod": "210987654321"}
-"""preprod is moto's account (where every call lands); prod's ARNs name another account."""
-PLACEHOLDERS: Final = {
-    "<ACCOUNT>": "",  # the role's own account: ACCOUNTS[env]
-    "<PREPROD_ACCOUNT>": ACCOUNTS["preprod"],
-    "<OWNER>": "acme",
-    "<REPO>": "sentiment-dashboard",
-}
-DOCUMENTS: Final = [(kind, env) for kind in ("trust", "permissions") for env in envs.DEPLOYABLE]
 GITHUB: Final = "token.actions.githubusercontent.com"
 INLINE_POLICY_LIMIT: Final = 10_240  # IAM: characters (no whitespace) of a role's inline policies
 NEEDS_NO_PERMISSION: Final = {"sts:GetCallerIdentity"}  # AWS allows it to every principal
@@ -75,15 +77,15 @@ S3_ACTIONS: Final = {
 }
 """S3's IAM actions are not always named as the operation (the service authorization reference
 says which): a new S3 call fails here until its action is named."""
+RENAMED_ACTIONS: Final = {
+    "s3": S3_ACTIONS,
+    "lambda": {"Invoke": "InvokeFunction"},
+    "apigatewayv2": {"GetApis": "GET"},  # API Gateway authorises HTTP verbs on paths
+}
+IAM_PREFIX: Final = {"apigatewayv2": "apigateway"}
+STRICT: Final = {"s3", "apigatewayv2"}
+"""Services whose new calls must be named above before this test passes."""
 PARTITION_KEYS: Final = ("PK", "LockID")  # the users table's, the lock table's
-
-
-def document(kind: str, env: str) -> dict[str, Any]:
-    """docs/deploy-role/<kind>-<env>.json with its placeholders filled for the test accounts."""
-    text = (POLICY_DIR / f"{kind}-{env}.json").read_text()
-    for placeholder, value in PLACEHOLDERS.items():
-        text = text.replace(placeholder, value or ACCOUNTS[env])
-    return json.loads(text)
 
 
 # --- the pipeline's own AWS calls, recorded ----------------------------------------------------
@@ -97,6 +99,8 @@ class Call:
     action: str
     resource: str
     keys: tuple[tuple[str, str], ...] = ()
+    policy: str = "permissions"
+    """Whose: the deploy role's (`permissions`) or an administrator's (`bootstrap`)."""
 
     @property
     def context(self) -> Context:
@@ -117,9 +121,23 @@ def _resource(service: str, operation: str, params: dict[str, Any], account: str
         return f"arn:aws:iam::{account}:policy/{params['PolicyName']}"
     if service == "logs":
         return f"arn:aws:logs:{REGION}:{account}:log-group:{params['logGroupName']}:*"
-    if service in ("ecr", "sts"):
+    if service == "lambda":
+        return _function_arn(params, account)
+    if service == "apigatewayv2":
+        return f"arn:aws:apigateway:{REGION}::/apis"  # GetApis, the one call the pipeline makes
+    if service in ("ecr", "sts", "cloudwatch"):
         return "*"
     raise KeyError(f"no ARN rule for {service} {operation}: add one to this test")
+
+
+def _function_arn(params: dict[str, Any], account: str) -> str:
+    """The function, qualified by the version a call runs or reads (`fn:N`, or Qualifier); alias
+    calls (GetAlias, UpdateAlias) authorise on the function itself (Lambda's permissions
+    reference), so an alias name is never a qualifier here."""
+    name, _, qualifier = str(params["FunctionName"]).partition(":")
+    qualifier = qualifier or params.get("Qualifier", "")
+    arn = f"arn:aws:lambda:{REGION}:{account}:function:{name}"
+    return f"{arn}:{qualifier}" if qualifier else arn
 
 
 def _keys(service: str, params: dict[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -136,6 +154,7 @@ class Recorder:
     """Clients as the pipeline makes them, each call recorded as `env`'s role would make it."""
 
     env: str
+    policy: str = "permissions"
     calls: list[Call] = field(default_factory=list)
     operations: set[str] = field(default_factory=set)
 
@@ -154,10 +173,13 @@ class Recorder:
 
     def _record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         service, operation = model.service_model.service_name, model.name
-        action = S3_ACTIONS[operation] if service == "s3" else operation
+        renamed = RENAMED_ACTIONS.get(service, {})
+        action = renamed[operation] if service in STRICT else renamed.get(operation, operation)
         resource = _resource(service, operation, params, ACCOUNTS[self.env])
         self.operations.add(f"{service}:{operation}")
-        self.calls.append(Call(self.env, f"{service}:{action}", resource, _keys(service, params)))
+        prefix = IAM_PREFIX.get(service, service)
+        keys = _keys(service, params)
+        self.calls.append(Call(self.env, f"{prefix}:{action}", resource, keys, self.policy))
 
 
 def _manifest() -> tuple[str, str]:
@@ -201,17 +223,95 @@ class Setup:
         event = {"timestamp": int(time.time() * 1000), "message": "START"}
         self.logs.put_log_events(logGroupName=env.log_group, logStreamName="s", logEvents=[event])
 
+    def terraform_made_function(self, env: envs.Environment) -> None:
+        """Versions 1 to 3 (applies with `publish`), `live` on 2, and the HTTP API."""
+        iam = boto3.client("iam", region_name=REGION)
+        trust = {"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole"}]}
+        role = iam.create_role(
+            RoleName=f"{env.function_name}-lambda", AssumeRolePolicyDocument=json.dumps(trust)
+        )
+        functions = boto3.client("lambda", region_name=REGION)
+        images = [f"{ACCOUNTS['preprod']}.dkr.ecr.{REGION}.amazonaws.com/r:{n}" for n in "123"]
+        functions.create_function(
+            FunctionName=env.function_name,
+            Role=role["Role"]["Arn"],
+            PackageType="Image",
+            Code={"ImageUri": images[0]},
+            Publish=True,
+        )
+        for image in images[1:]:
+            functions.update_function_code(
+                FunctionName=env.function_name, ImageUri=image, Publish=True
+            )
+        functions.create_alias(
+            FunctionName=env.function_name, Name=release.ALIAS, FunctionVersion="2"
+        )
+        gateway = boto3.client("apigatewayv2", region_name=REGION)
+        gateway.create_api(Name=env.function_name, ProtocolType="HTTP")
+
+
+def _healthy_invoke(**_: Any) -> tuple[Any, dict[str, Any]]:
+    """Invoke's answer when the version is healthy (moto runs no image): botocore takes a
+    before-call handler's answer as the response, after the call was recorded."""
+    payload = io.BytesIO(json.dumps({"statusCode": 200, "body": "{}"}).encode())
+    return types.SimpleNamespace(status_code=200), {"Payload": payload}
+
+
+def release_steps(role: Recorder, env: envs.Environment) -> None:
+    """A release as deploy.py runs it (SnapStart, the version's check by qualifier, live moved,
+    a bake's error count, pruning, the API's URL for the smoke), then a rollback by alias."""
+    functions, function = role.client("lambda"), env.function_name
+    functions.meta.events.register("before-call.lambda.Invoke", _healthy_invoke)
+    release.enable_snapstart(functions, function)
+    before = release.live(functions, function)
+    release.wait_active(functions, function, "3")
+    with api_keys.temporary_key(
+        role.client("dynamodb"), env.users_table, release.CHECK_USER
+    ) as key:
+        release.pre_traffic_check(
+            "3", lambda event: invoke_version(functions, f"{function}:3", event), key
+        )
+    now = release.move(functions, function, release.release_to("3", "sha256:3", before))
+    release.version_errors(role.client("cloudwatch"), function, "3", time.time())
+    assert release.prune(functions, function, {"3", "2"}) == ["1"]
+    api_endpoint(role.client("apigatewayv2"), function)
+    release.move(functions, function, release.rolled_back(now))
+
 
 def bootstrap_and_deploy_checks(role: Recorder, env: envs.Environment) -> Any:
-    """bootstrap (on an empty account, then again), the deploy's bootstrap check; the ECR client."""
-    clients = (role.client("s3"), role.client("dynamodb"), role.client("iam"))
+    """bootstrap by an administrator (on an empty account, then again), the deploy's bootstrap
+    check by the role; the role's ECR client."""
+    administrator = Recorder(env.name, "bootstrap", role.calls, role.operations)
     account = Account(ACCOUNTS[env.name])
     for _ in range(2):
-        bootstrap.bootstrap(*clients, account, env)
-    bootstrap.require_bootstrapped(*clients, account, env)
+        bootstrap.bootstrap(*bootstrap_clients(administrator), account, env)
+    someone_widened_the_boundary(env)
+    bootstrap.bootstrap(*bootstrap_clients(administrator), account, env)  # puts it back
+    bootstrap.require_bootstrapped(*bootstrap_clients(role), account, env)
     registry = role.client("ecr")
     assert not ecr.repository_exists(registry, env.ecr_repository)
     return registry
+
+
+def someone_widened_the_boundary(env: envs.Environment) -> None:
+    iam = boto3.client("iam", region_name=REGION)
+    iam.meta.events.register(
+        "before-sign.iam",
+        lambda request, **_: request.headers.__setitem__("x-moto-account-id", ACCOUNTS[env.name]),
+    )
+    anything = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+    }
+    iam.create_policy_version(
+        PolicyArn=boundary.arn(env, ACCOUNTS[env.name]),
+        PolicyDocument=json.dumps(anything),
+        SetAsDefault=True,
+    )
+
+
+def bootstrap_clients(recorder: Recorder) -> tuple[Any, Any, Any]:
+    return recorder.client("s3"), recorder.client("dynamodb"), recorder.client("iam")
 
 
 def keys_and_smoke(role: Recorder, env: envs.Environment) -> None:
@@ -239,6 +339,8 @@ def run_preprod(role: Recorder, aws: Setup) -> None:
     ecr.mark_good(registry, env.ecr_repository, env.name, image)
     assert ecr.passed(registry, env.ecr_repository, env.name, aws.digest)
     aws.terraform_made_users_table_and_logs(env)
+    aws.terraform_made_function(env)
+    release_steps(role, env)
     keys_and_smoke(role, env)
 
 
@@ -257,6 +359,8 @@ def run_prod(role: Recorder, aws: Setup) -> None:
     ecr.last_good(registry, env.ecr_repository, env.name)
     ecr.mark_good(registry, env.ecr_repository, env.name, f"r/{env.ecr_repository}@{aws.digest}")
     aws.terraform_made_users_table_and_logs(env)
+    aws.terraform_made_function(env)
+    release_steps(role, env)
     keys_and_smoke(role, env)
 
 
@@ -325,12 +429,6 @@ def boto3_methods_in_source() -> dict[str, set[str]]:
     return found
 
 
-ADMINISTRATOR_ONLY: Final = {"create_policy_version"}
-"""Calls the pipeline makes only with an administrator's credentials, never the deploy role's:
-bootstrap updating a boundary that differs (the deploy role may not change its own limit; the
-shared-account test checks it cannot, and tests/pipeline/test_bootstrap.py the failure it sees)."""
-
-
 def test_the_recording_covers_every_boto3_call_in_the_pipeline(recorded: Recorded) -> None:
     in_source = boto3_methods_in_source()
 
@@ -338,9 +436,51 @@ def test_the_recording_covers_every_boto3_call_in_the_pipeline(recorded: Recorde
         in_source
     )
     never_run = sorted(name for name, ops in in_source.items() if not ops & recorded.operations)
-    assert never_run == sorted(ADMINISTRATOR_ONLY), (
-        "the pipeline calls these, this test never ran them: add them above"
-    )
+    assert never_run == [], "the pipeline calls these, this test never ran them: add them above"
+
+
+PIPELINE_CALLS: Final = POLICY_DIR / "calls" / "pipeline.json"
+"""The recording above, templated: what `devtools/simulate_deploy_role.py` asks IAM about on a
+real account. Rewrite it with `UPDATE_CALL_TABLE=1 scripts/test tests/pipeline`."""
+
+
+def templated(call: Call) -> dict[str, Any]:
+    """A recorded call with the account and environment as placeholders (docs' own)."""
+
+    def fill(text: str) -> str:
+        text = text.replace(ACCOUNTS[call.env], "<ACCOUNT>")
+        text = text.replace(ACCOUNTS["preprod"], "<PREPROD_ACCOUNT>")
+        text = re.sub(r"APIKEY#[0-9a-f]{64}", "APIKEY#<KEY_HASH>", text)  # keys are random
+        return text.replace(f"-{call.env}", "-<ENV>").replace(f"/{call.env}/", "/<ENV>/")
+
+    keys = sorted({(key, fill(value)) for key, value in call.keys})
+    return {
+        "policy": call.policy,
+        "action": call.action,
+        "resource": fill(call.resource),
+        "keys": [list(pair) for pair in keys],
+    }
+
+
+def pipeline_table(calls: list[Call]) -> dict[str, Any]:
+    rows: dict[str, dict[str, Any]] = {}
+    for call in calls:
+        row = templated(call)
+        found = rows.setdefault(json.dumps(row, sort_keys=True), {**row, "envs": []})
+        if call.env not in found["envs"]:
+            found["envs"].append(call.env)
+    return {
+        "recorded_by": "tests/pipeline/test_deploy_role_policy.py (the pipeline's code on moto)",
+        "calls": [rows[key] for key in sorted(rows)],
+    }
+
+
+def test_the_committed_pipeline_calls_are_the_recording(recorded: Recorded) -> None:
+    fresh = pipeline_table(recorded.calls)
+    if os.environ.get("UPDATE_CALL_TABLE") == "1":
+        PIPELINE_CALLS.write_text(json.dumps(fresh, indent=2) + "\n")
+
+    assert json.loads(PIPELINE_CALLS.read_text()) == fresh
 
 
 # --- the documents ----------------------------------------------------------------------------
@@ -350,7 +490,7 @@ def test_the_recording_covers_every_boto3_call_in_the_pipeline(recorded: Recorde
 def test_each_document_is_an_iam_policy_with_only_the_documented_placeholders(
     kind: str, env: str
 ) -> None:
-    text = (POLICY_DIR / f"{kind}-{env}.json").read_text()
+    text = path(kind, env).read_text()
 
     assert set(re.findall(r"<[A-Z_]+>", text)) <= set(PLACEHOLDERS)
     assert shape_errors(document(kind, env), kind) == []
@@ -371,7 +511,7 @@ def test_the_page_shows_each_document_exactly() -> None:
     blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", page, re.DOTALL)]
 
     for kind, env in DOCUMENTS:
-        assert json.loads((POLICY_DIR / f"{kind}-{env}.json").read_text()) in blocks, (kind, env)
+        assert json.loads(path(kind, env).read_text()) in blocks, (kind, env)
 
 
 # --- the pipeline's own calls are allowed --------------------------------------------------------
@@ -391,24 +531,22 @@ def permitted(call: Call) -> bool:
         return True
     if call.action == "sts:AssumeRoleWithWebIdentity":
         return allows(document("trust", call.env), call.action, "*", claims(call.env))
-    return allows(document("permissions", call.env), call.action, call.resource, call.context)
+    return allows(document(call.policy, call.env), call.action, call.resource, call.context)
 
 
 def test_every_aws_call_the_pipeline_makes_is_allowed(recorded: Recorded) -> None:
     denied = sorted({(c.env, c.action, c.resource) for c in recorded.calls if not permitted(c)})
 
     assert len({c.action for c in recorded.calls}) >= 25
-    assert denied == []
+    assert denied == [], denied
 
 
 def test_a_policy_missing_any_one_of_those_actions_is_caught(recorded: Recorded) -> None:
     checked = {c for c in recorded.calls if not c.action.startswith("sts:")}
     missed = [
-        (c.env, c.action)
+        (c.env, c.policy, c.action)
         for c in checked
-        if allows(
-            without(document("permissions", c.env), c.action), c.action, c.resource, c.context
-        )
+        if allows(without(document(c.policy, c.env), c.action), c.action, c.resource, c.context)
     ]
 
     assert checked
@@ -464,16 +602,20 @@ TERRAFORM: Final[dict[str, list[tuple[str, str, dict[str, str]]]]] = {
             "lambda:ListVersionsByFunction lambda:UpdateFunctionCode "
             "lambda:UpdateFunctionConfiguration lambda:PutFunctionConcurrency "
             "lambda:DeleteFunctionConcurrency lambda:TagResource lambda:ListTags "
-            "lambda:DeleteFunction",
+            "lambda:DeleteFunction lambda:PublishVersion",
             {},
         ),
+        ("version", "lambda:GetFunction lambda:GetFunctionConfiguration", {}),  # `publish`
         ("role", "iam:PassRole", {"iam:PassedToService": "lambda.amazonaws.com"}),
         # Lambda reads the image with the caller's rights, and adds its own pull statement to
         # the repository policy when the policy lacks one.
         ("repository", f"{PULL} ecr:GetRepositoryPolicy ecr:SetRepositoryPolicy", {}),
     ],
-    "aws_lambda_permission": [
-        ("function", "lambda:AddPermission lambda:GetPolicy lambda:RemovePermission", {})
+    "aws_lambda_permission": [  # on the alias (`qualifier = live`)
+        ("live", "lambda:AddPermission lambda:GetPolicy lambda:RemovePermission", {})
+    ],
+    "aws_lambda_alias": [
+        ("function", "lambda:CreateAlias lambda:GetAlias lambda:UpdateAlias lambda:DeleteAlias", {})
     ],
     "aws_cloudwatch_log_group": [
         ("log_group", LOG_GROUP, {}),
@@ -483,7 +625,7 @@ TERRAFORM: Final[dict[str, list[tuple[str, str, dict[str, str]]]]] = {
     "aws_iam_role": [
         (
             "role",
-            "iam:GetRole iam:TagRole iam:UpdateAssumeRolePolicy iam:ListRolePolicies "
+            "iam:GetRole iam:TagRole iam:ListRolePolicies "
             "iam:ListAttachedRolePolicies iam:ListInstanceProfilesForRole iam:DeleteRole",
             {},
         ),
@@ -534,36 +676,16 @@ TERRAFORM: Final[dict[str, list[tuple[str, str, dict[str, str]]]]] = {
 }
 
 
-def arns(env: str) -> dict[str, str]:
-    """The environment's resources by the names terraform/ gives them (`${project}-${env}`)."""
-    account, name = ACCOUNTS[env], f"sentiment-dashboard-{env}"
-    logs, apis = f"arn:aws:logs:{REGION}:{account}:log-group:", f"arn:aws:apigateway:{REGION}::"
-    return {
-        "repository": f"arn:aws:ecr:{REGION}:{account}:repository/{name}",
-        "function": f"arn:aws:lambda:{REGION}:{account}:function:{name}",
-        "role": f"arn:aws:iam::{account}:role/{name}-lambda",
-        "boundary": f"arn:aws:iam::{account}:policy/{name}-function-boundary",
-        "table": f"arn:aws:dynamodb:{REGION}:{account}:table/{name}-items",
-        "users": f"arn:aws:dynamodb:{REGION}:{account}:table/{name}-users",
-        "bucket": f"arn:aws:s3:::{name}-ticker-cache-{account}",
-        "log_group": f"{logs}/aws/lambda/{name}:*",
-        "api_log_group": f"{logs}/aws/apigateway/{name}:*",
-        "log_groups": f"{logs}*",
-        "key": f"arn:aws:kms:{REGION}:{account}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "apis": f"{apis}/apis",
-        "api": f"{apis}/apis/a1b2c3",
-        "api_integrations": f"{apis}/apis/a1b2c3/integrations",
-        "api_routes": f"{apis}/apis/a1b2c3/routes",
-        "api_stages": f"{apis}/apis/a1b2c3/stages",
-        "tags": f"{apis}/tags/arn%3Aaws%3Aapigateway",
-        "any": "*",
-    }
-
-
 Need = tuple[str, str, Context]  # action, resource, condition keys
 
 
+def target(env: str) -> simulate.Target:
+    return simulate.Target(env, ACCOUNTS[env], ACCOUNTS["preprod"], API_ID[env])
+
+
 def terraform_needs(env: str) -> list[Need]:
+    """What the AWS provider needs beyond the calls it makes (the list above), and what the
+    recorded table (provider 3.39) and the table read from provider 5.46's source say it calls."""
     named = arns(env)
     needs = []
     for specs in TERRAFORM.values():
@@ -572,8 +694,17 @@ def terraform_needs(env: str) -> list[Need]:
                 k: [f"{v}.{REGION}.amazonaws.com" if k == "kms:ViaService" else v.format(**named)]
                 for k, v in keys.items()
             }
-            needs += [(action, named[which], context) for action in actions.split()]
-    return needs
+            needs += [
+                (action, named[which], {**context, **target(env).api_tag(action, named[which])})
+                for action in actions.split()
+            ]
+    return [*needs, *table_needs(env)]
+
+
+def table_needs(env: str) -> list[Need]:
+    """The committed call tables' rows (docs/deploy-role/calls/), as the real-account check
+    builds them for IAM's simulator (devtools/simulate_deploy_role.py)."""
+    return [(r.action, r.resource, r.context) for r in simulate.requests_for(target(env))]
 
 
 def state_needs(env: str) -> list[Need]:
@@ -621,7 +752,7 @@ def test_pushes_terraform_state_and_the_managed_resources_are_allowed(env: str) 
         if not allows(policy, action, resource, keys)
     ]
 
-    assert denied == []
+    assert denied == [], denied
 
 
 def promotion_pull_actions() -> set[str]:
@@ -709,3 +840,66 @@ def test_in_one_shared_account_each_role_keeps_to_its_own_environment() -> None:
     assert not allows(preprod, "dynamodb:PutItem", own["users"], user_item)
     assert not allows(preprod, "dynamodb:GetItem", own["users"], user_item)
     assert allows(preprod, "dynamodb:PutItem", own["users"], {"dynamodb:LeadingKeys": ["APIKEY#a"]})
+
+
+# --- nothing granted that nothing needs ----------------------------------------------------------
+
+
+def all_needs(recorded: Recorded, kind: str, env: str) -> list[Need]:
+    """Everything `kind`'s document must allow for `env`: the recorded calls of the pipeline
+    and, for the deploy role, what it does through other programs."""
+    needs = [
+        (c.action, c.resource, c.context)
+        for c in recorded.calls
+        if (c.policy, c.env) == (kind, env)
+    ]
+    if kind == "permissions":
+        repository = arns(env)["repository"]
+        needs += [
+            ("ecr:GetAuthorizationToken", "*", {}),
+            *[(action, repository, {}) for action in f"{PUSH} {PULL}".split()],
+            *state_needs(env),
+            *terraform_needs(env),
+        ]
+    if (kind, env) == ("permissions", "prod"):  # the promotion's copy reads preprod's layers
+        needs += [(action, arns("preprod")["repository"], {}) for action in PULL.split()]
+    return needs
+
+
+def unused_grants(document_: dict[str, Any], needs: list[Need]) -> set[tuple[str, str]]:
+    """Each (Sid, action pattern) and (Sid, resource) of an Allow that no need falls under."""
+    unused = set()
+    for statement in document_["Statement"]:
+        if statement["Effect"] != "Allow":
+            continue
+        actions, resources = as_list(statement["Action"]), as_list(statement["Resource"])
+        under = [
+            (action, resource)
+            for action, resource, _ in needs
+            if any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions)
+            and any(fnmatch.fnmatchcase(resource, r) for r in resources)
+        ]
+        unused |= {
+            (statement["Sid"], a)
+            for a in actions
+            if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for action, _ in under)
+        }
+        unused |= {
+            (statement["Sid"], r)
+            for r in resources
+            if not any(fnmatch.fnmatchcase(resource, r) for _, resource in under)
+        }
+    return unused
+
+
+GRANTED_FOR_WHAT_NO_RECORDING_SHOWS: Final[dict[tuple[str, str], str]] = {}
+"""Grants no recorded or listed call needs, each with why it stays."""
+
+
+@pytest.mark.parametrize(
+    ("kind", "env"), [("permissions", "preprod"), ("permissions", "prod"), ("bootstrap", "preprod")]
+)
+def test_every_grant_is_needed_by_some_call(recorded: Recorded, kind: str, env: str) -> None:
+    unused = unused_grants(document(kind, env), all_needs(recorded, kind, env))
+
+    assert sorted(unused - set(GRANTED_FOR_WHAT_NO_RECORDING_SHOWS)) == []

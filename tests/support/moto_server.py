@@ -30,7 +30,22 @@ class MotoServer:
 
     def reset(self) -> None:
         """Drop every resource the server holds (moto's own reset API)."""
-        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
+        self._post("/moto-api/reset")
+
+    def start_recording(self) -> None:
+        """Record every request from now on (moto's recorder), forgetting earlier ones."""
+        self._post("/moto-api/recorder/reset-recording")
+        self._post("/moto-api/recorder/start-recording")
+
+    def stop_recording(self) -> str:
+        """Stop recording; what was recorded, one JSON request per line."""
+        self._post("/moto-api/recorder/stop-recording")
+        url = f"{self.endpoint}/moto-api/recorder/download-recording"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return str(response.read().decode())
+
+    def _post(self, path: str) -> None:
+        request = urllib.request.Request(f"{self.endpoint}{path}", method="POST")
         urllib.request.urlopen(request, timeout=10).close()
 
 
@@ -53,7 +68,11 @@ def running_moto_server(log_dir: Path, host: str = "127.0.0.1") -> Iterator[Moto
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     log = log_dir / f"moto-{port}.log"
-    env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+    env = {
+        **os.environ,
+        "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+        "MOTO_RECORDER_FILEPATH": str(log_dir / f"moto-{port}-recording.jsonl"),
+    }
     moto = Path(sys.executable).with_name("moto_server")
     with log.open("wb") as out:
         process = subprocess.Popen(

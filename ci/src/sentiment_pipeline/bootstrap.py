@@ -14,12 +14,13 @@ else wrote keeps its statements. Plain boto3: the Dagger function and the rehear
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from . import boundary
-from .envs import Environment
+from .envs import PROJECT, Environment
 
 TLS_ONLY_SID: Final = "DenyInsecureTransport"
 LOCK_KEY: Final = "LockID"  # the attribute Terraform's S3 backend locks on
@@ -47,11 +48,13 @@ class Account:
 
     account_id: str
     partition: str = "aws"
+    caller: str = ""
+    """The credentials' own ARN (a user, a role session, root)."""
 
     @classmethod
     def of(cls, sts: Any) -> Account:
         identity = sts.get_caller_identity()
-        return cls(identity["Account"], identity["Arn"].split(":")[1])
+        return cls(identity["Account"], identity["Arn"].split(":")[1], identity["Arn"])
 
 
 @dataclass
@@ -85,6 +88,7 @@ def bootstrap(
     boundary of `env`'s function role."""
     if env.backend is None:
         raise BootstrapFailed(f"environment {env.name!r} keeps no remote state: nothing to make")
+    refuse_deploy_role(account.caller)
     bucket, table = env.backend.bucket(account.account_id), env.backend.dynamodb_table
     report = BootstrapReport(env.name, account, env.region, bucket, table)
     steps: list[Callable[[], tuple[bool, str]]] = [
@@ -100,6 +104,22 @@ def bootstrap(
     for step in steps:
         report.record(*step())
     return report
+
+
+DEPLOY_ROLE_SESSION: Final = re.compile(rf":assumed-role/{PROJECT}-deploy-[a-z]+/")
+
+
+def refuse_deploy_role(caller: str) -> None:
+    """Bootstrap is an administrator's act: a deploy role (docs/deploy-role.md) may not change
+    the state bucket's settings, the lock table or the boundary that limits it, so its session
+    is refused up front with what to use instead."""
+    if DEPLOY_ROLE_SESSION.search(caller):
+        msg = (
+            f"bootstrap runs with an administrator's credentials (docs/deploy-role/bootstrap.json"
+            f"), not a deploy role's: {caller} may not change the state bucket, the lock table or"
+            " the function boundary. Run it once per account as an administrator"
+        )
+        raise BootstrapFailed(msg)
 
 
 def _error_code(error: Exception) -> str:

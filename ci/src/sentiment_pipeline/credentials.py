@@ -100,8 +100,19 @@ def client(
     )
 
 
+DEPLOY_SESSION_SECONDS: Final = 7200
+"""How long the deploy role's session lasts: twice the longest deploy job's timeout (60 min in
+.github/workflows/deploy.yml), so that no apply dies holding Terraform's lock when its
+credentials expire. The role's MaxSessionDuration must allow it (docs/deploy-role.md sets
+7200; AWS's default is 3600, and STS refuses a longer request)."""
+
+
 def assume_role_with_web_identity(
-    sts: Any, role_arn: str, token: str, policy: RetryPolicy, duration_seconds: int = 3600
+    sts: Any,
+    role_arn: str,
+    token: str,
+    policy: RetryPolicy,
+    duration_seconds: int = DEPLOY_SESSION_SECONDS,
 ) -> AwsCredentials:
     """Exchange an OIDC token for temporary credentials (unsigned STS call)."""
     try:

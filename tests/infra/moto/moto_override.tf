@@ -7,7 +7,6 @@ provider "aws" {
   access_key = "testing"
   secret_key = "testing"
 
-  skip_credentials_validation = true
   skip_get_ec2_platforms      = true
   skip_metadata_api_check     = true
   skip_region_validation      = true
