@@ -7,10 +7,11 @@ provider "aws" {
   access_key = "testing"
   secret_key = "testing"
 
-  skip_get_ec2_platforms      = true
-  skip_metadata_api_check     = true
-  skip_region_validation      = true
-  s3_force_path_style         = true
+  # Credentials are validated (sts:GetCallerIdentity) as on AWS: the recorded calls include it.
+  skip_get_ec2_platforms  = true
+  skip_metadata_api_check = true
+  skip_region_validation  = true
+  s3_force_path_style     = true
 
   endpoints {
     apigateway     = var.moto_endpoint
