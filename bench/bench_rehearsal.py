@@ -35,9 +35,9 @@ from sentiment_pipeline.stages import Summary  # noqa: E402
 from tests.support import docker  # noqa: E402
 
 
-def steps_for(env: LocalEnvironment, base: str, tag: str) -> DockerSteps:
+def steps_for(env: LocalEnvironment, base: str, tag: str, context: Path = REPO_ROOT) -> DockerSteps:
     return DockerSteps(
-        environment=env, context=REPO_ROOT, base_image=base, tag=tag, git_sha=git_sha(REPO_ROOT)
+        environment=env, context=context, base_image=base, tag=tag, git_sha=git_sha(REPO_ROOT)
     )
 
 
@@ -49,10 +49,19 @@ def run_chain(env: LocalEnvironment, base: str, tag: str) -> Summary:
         steps.remove_images()
 
 
-def rollbacks(env: LocalEnvironment, base: str, tag: str) -> tuple[Summary, Summary]:
-    """After the two deploys: `rollback` by alias (live back to the cold run's version), then,
-    with what `live` recorded forgotten, the image rollback (the last good image through
-    Terraform), the path every rollback took before releases went through versions."""
+def rollbacks(env: LocalEnvironment, base: str, tag: str, scratch: Path) -> tuple[Summary, Summary]:
+    """After the two deploys (one version: the same image twice), an untimed deploy of a
+    code-only change (version 2); then `rollback` by alias (live back to version 1) and, with
+    what `live` recorded forgotten, the image rollback (the last good image through Terraform),
+    the path every rollback took before releases went through versions."""
+    changed = docker.copy_build_context(REPO_ROOT, scratch / "changed")
+    app = changed / "service" / "dashboard" / "app.py"
+    app.write_text(app.read_text() + "\n# bench: a code-only change\n")
+    second = steps_for(env, base, tag, changed)
+    try:
+        asyncio.run(chain.deploy("bench", second, rollback_hint=ROLLBACK_HINT))
+    finally:
+        second.remove_images()
     by_alias = asyncio.run(chain.rollback("bench rollback", steps_for(env, base, tag)))
     lambda_client = env.moto.client("lambda")
     lambda_client.update_alias(FunctionName=env.env.function_name, Name="live", Description="")
@@ -74,7 +83,7 @@ def measure(scratch: Path) -> tuple[str, float, Summary, Summary, tuple[Summary,
             try:
                 cold = run_chain(env, private, tag)
                 warm = run_chain(env, private, tag)
-                rolled = rollbacks(env, private, tag)
+                rolled = rollbacks(env, private, tag, scratch)
             finally:
                 env.down()
     finally:
@@ -115,8 +124,8 @@ def render(
         "skopeo's push (gzip of every layer) plus the manifest in moto's ECR, and in the cold run "
         "also the first deploy's repository-only `terraform apply`; `terraform apply` includes "
         "restarting the function container from the registry; `api key` registers the local "
-        "user's key; `smoke` is the first `/health` through the front, i.e. the function's cold "
-        "start.",
+        "user's key; `pre-traffic` is the new version's first two invocations by qualifier, i.e. "
+        "its cold start; `traffic` moves `live`; `smoke` is `/health` through the front.",
         "",
         *render_rollbacks(*rolled),
     ]
