@@ -1,4 +1,4 @@
-"""The image keeps botocore's data for the function's AWS services only (trim_botocore_data.py).
+"""The image keeps botocore's data for the function's AWS operations only (trim_botocore_data.py).
 
 The trim itself is tested on a copy of the locked botocore's own data (no Docker); the built image
 is then checked to hold exactly what the trim keeps, and to make every listed client from it.
@@ -18,7 +18,7 @@ from botocore.loaders import Loader
 from botocore.session import Session
 
 import trim_botocore_data
-from dashboard.aws_services import SERVICES
+from dashboard.aws_services import OPERATIONS, SERVICES
 from tests.container.conftest import BuiltImage
 from tests.support import docker
 
@@ -110,6 +110,44 @@ def test_the_kept_models_lose_their_documentation_and_nothing_else(tmp_path: Pat
     assert size_after < size_before / 2
 
 
+def test_the_kept_models_keep_the_listed_operations_and_every_shape_they_reach(
+    tmp_path: Path,
+) -> None:
+    data = data_copy(tmp_path, SERVICES)
+    shipped = {service: Loader().load_service_model(service, "service-2") for service in SERVICES}
+
+    trim_botocore_data.trim_for_the_function(data, OPERATIONS)
+
+    loader = session_on(data).get_component("data_loader")
+    for service, operations in OPERATIONS.items():
+        model = loader.load_service_model(service, "service-2")
+        complete = trim_botocore_data.without_documentation(shipped[service])
+        assert sorted(model["operations"]) == sorted(operations)
+        assert model["operations"] == {name: complete["operations"][name] for name in operations}
+        assert set(model["shapes"]) == trim_botocore_data.reachable_shapes(model)
+        assert model["shapes"] == {name: complete["shapes"][name] for name in model["shapes"]}
+        assert len(model["shapes"]) < len(complete["shapes"]) / 2
+        assert not list((data / service).rglob("examples-1.json*"))
+    assert loader.load_service_model("dynamodb", "paginators-1")["pagination"].keys() == {"Query"}
+    waiters = loader.load_service_model("dynamodb", "waiters-2")["waiters"].values()
+    assert {waiter["operation"] for waiter in waiters} == {"DescribeTable"}
+    s3 = session_on(data).create_client("s3", region_name="eu-west-1")
+    assert hasattr(s3, "get_object")
+    assert not hasattr(s3, "put_object")
+
+
+def test_an_operation_the_model_lacks_stops_the_trim_by_name_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    data = data_copy(tmp_path, ("dynamodb",))
+    before = {path: path.read_bytes() for path in (data / "dynamodb").rglob("*.json*")}
+
+    with pytest.raises(SystemExit, match=r"DynamoDB has no operation \['GetItems'\]"):
+        trim_botocore_data.keep_operations(data / "dynamodb", ("GetItem", "GetItems"))
+
+    assert {path: path.read_bytes() for path in (data / "dynamodb").rglob("*.json*")} == before
+
+
 def _documentation(node: object) -> list[object]:
     if isinstance(node, dict):
         found = [v for k, v in node.items() if k == "documentation" and isinstance(v, str)]
@@ -151,20 +189,24 @@ def test_trim_refuses_a_service_botocore_has_no_data_for_and_removes_nothing(
 
 
 @pytest.mark.docker
-def test_the_image_holds_botocore_data_for_the_listed_services_alone_and_makes_their_clients(
+def test_the_image_holds_botocore_data_for_the_listed_operations_alone_and_makes_their_clients(
     runtime_image: BuiltImage,
 ) -> None:
     script = (
         "import json, os, botocore, botocore.session\n"
         "data = os.path.join(os.path.dirname(botocore.__file__), 'data')\n"
         "session = botocore.session.Session()\n"
-        "endpoints = {service: session.create_client(service, region_name='eu-west-1',"
-        " aws_access_key_id='a', aws_secret_access_key='b').meta.endpoint_url"
+        "clients = {service: session.create_client(service, region_name='eu-west-1',"
+        " aws_access_key_id='a', aws_secret_access_key='b')"
         f" for service in {SERVICES!r}}}\n"
-        "print(json.dumps({'entries': sorted(os.listdir(data)), 'endpoints': endpoints}))\n"
+        "print(json.dumps({'entries': sorted(os.listdir(data)),"
+        " 'endpoints': {name: c.meta.endpoint_url for name, c in clients.items()},"
+        " 'operations': {name: sorted(c.meta.service_model.operation_names)"
+        " for name, c in clients.items()}}))\n"
     )
     inside = json.loads(docker.run_python(runtime_image.tag, script).stdout)
 
     assert set(inside["entries"]) == {*SHARED_FILES, *SERVICES}
     host = Session()
     assert inside["endpoints"] == {service: endpoint_of(host, service) for service in SERVICES}
+    assert inside["operations"] == {service: sorted(OPERATIONS[service]) for service in SERVICES}

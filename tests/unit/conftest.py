@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore
 import botocore.loaders
 import botocore.session
 import pytest
 from httpx2 import Client
 from moto import mock_aws
+from moto.core import utils as moto_utils
 
 from dashboard import auth, aws, schema, timeutil
 from dashboard.adapter import lambda_handler_for
@@ -45,6 +48,33 @@ def one_botocore_loader() -> Iterator[None]:
     create_loader = functools.cache(botocore.loaders.create_loader)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(botocore.session, "create_loader", create_loader)
+        yield
+
+
+COMPLETE_BOTOCORE_DATA = os.environ.get(
+    "COMPLETE_BOTOCORE_DATA", str(Path(botocore.__file__).parent / "data")
+)
+"""botocore's data as botocore ships it. In the image (service/Dockerfile's test stage sets it)
+that is the test dependencies' copy: the function's own keeps only the operations it calls."""
+FUNCTION_DATA_TRIMMED = Path(COMPLETE_BOTOCORE_DATA) != Path(botocore.__file__).parent / "data"
+"""Whether the function's botocore data is the image's, trimmed to its operations."""
+
+
+@pytest.fixture(autouse=True, scope="session")
+def arranging_with_complete_models() -> Iterator[None]:
+    """What sets up and inspects a test's AWS state (boto3's default session: tables, items,
+    objects) and moto, which stands in for AWS, read botocore's complete models; the function's
+    clients (dashboard.aws) read the data the image ships, cut down to its operations."""
+    complete = botocore.loaders.Loader(extra_search_paths=[COMPLETE_BOTOCORE_DATA])
+
+    def default_session(**kwargs: Any) -> None:
+        session = botocore.session.Session()
+        session.register_component("data_loader", complete)
+        boto3.DEFAULT_SESSION = boto3.session.Session(botocore_session=session, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(boto3, "setup_default_session", default_session)
+        patch.setattr(moto_utils, "create_loader", lambda: complete)
         yield
 
 

@@ -11,11 +11,11 @@ import pytest
 from httpx2 import Client
 
 from dashboard import aws
-from dashboard.aws_services import SERVICES
+from dashboard.aws_services import OPERATIONS, SERVICES
 from dashboard.errors import StorageUnavailableError
 from dashboard.settings import Settings
 from tests.unit.aws_events import failing
-from tests.unit.conftest import API_KEY, make_client
+from tests.unit.conftest import API_KEY, FUNCTION_DATA_TRIMMED, make_client
 
 FUNCTION_TIMEOUT_S = 29.0
 """The function's timeout in every environment (terraform's `timeout`); API Gateway's is 30 s."""
@@ -71,6 +71,20 @@ def test_every_client_bounds_one_call_well_inside_the_function_timeout(service: 
 
     assert worst_case_call_s(client) <= aws.CALL_BUDGET_S
     assert aws.CALL_BUDGET_S <= aws.REQUEST_BUDGET_S < FUNCTION_TIMEOUT_S - 5
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_client_has_every_listed_operation_and_inside_the_image_those_alone(
+    service: str,
+) -> None:
+    """In the image botocore's data keeps the listed operations alone (trim_botocore_data.py):
+    a call the function makes and aws_services.py does not list fails here, and in the tests
+    that make it."""
+    operations = set(aws.client(service).meta.service_model.operation_names)
+
+    assert set(OPERATIONS[service]) <= operations
+    if FUNCTION_DATA_TRIMMED:
+        assert operations == set(OPERATIONS[service])
 
 
 def test_a_client_for_a_service_the_image_has_no_data_for_is_refused_by_name() -> None:
