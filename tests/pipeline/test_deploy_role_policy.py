@@ -41,6 +41,7 @@ from sentiment_pipeline.credentials import client as pipeline_client
 from sentiment_pipeline.engine import EnginePromoteSteps, api_endpoint, invoke_version
 from sentiment_pipeline.retry import RetryPolicy
 from sentiment_pipeline.session import AWS_RETRY
+from tests.support.recorded_aws import LAMBDA_ACTIONS, S3_ACTIONS
 
 from .deploy_roles import (
     ACCOUNTS,
@@ -61,25 +62,25 @@ ONLY_AGAINST_STAND_INS: Final = {"local.py", "local_aws.py"}  # --env local: mot
 GITHUB: Final = "token.actions.githubusercontent.com"
 INLINE_POLICY_LIMIT: Final = 10_240  # IAM: characters (no whitespace) of a role's inline policies
 NEEDS_NO_PERMISSION: Final = {"sts:GetCallerIdentity"}  # AWS allows it to every principal
-S3_ACTIONS: Final = {
-    "CreateBucket": "CreateBucket",
-    "HeadBucket": "ListBucket",
-    "GetBucketOwnershipControls": "GetBucketOwnershipControls",
-    "PutBucketOwnershipControls": "PutBucketOwnershipControls",
-    "GetPublicAccessBlock": "GetBucketPublicAccessBlock",
-    "PutPublicAccessBlock": "PutBucketPublicAccessBlock",
-    "GetBucketVersioning": "GetBucketVersioning",
-    "PutBucketVersioning": "PutBucketVersioning",
-    "GetBucketEncryption": "GetEncryptionConfiguration",
-    "PutBucketEncryption": "PutEncryptionConfiguration",
-    "GetBucketPolicy": "GetBucketPolicy",
-    "PutBucketPolicy": "PutBucketPolicy",
-}
-"""S3's IAM actions are not always named as the operation (the service authorization reference
-says which): a new S3 call fails here until its action is named."""
+S3_OPERATIONS: Final = (
+    "CreateBucket",
+    "HeadBucket",
+    "GetBucketOwnershipControls",
+    "PutBucketOwnershipControls",
+    "GetPublicAccessBlock",
+    "PutPublicAccessBlock",
+    "GetBucketVersioning",
+    "PutBucketVersioning",
+    "GetBucketEncryption",
+    "PutBucketEncryption",
+    "GetBucketPolicy",
+    "PutBucketPolicy",
+)
+"""The S3 operations the pipeline calls: a new one fails here until it is listed, and its IAM
+action checked (recorded_aws.S3_ACTIONS names those that differ from the operation)."""
 RENAMED_ACTIONS: Final = {
-    "s3": S3_ACTIONS,
-    "lambda": {"Invoke": "InvokeFunction"},
+    "s3": {operation: S3_ACTIONS.get(operation, operation) for operation in S3_OPERATIONS},
+    "lambda": LAMBDA_ACTIONS,
     "apigatewayv2": {"GetApis": "GET"},  # API Gateway authorises HTTP verbs on paths
 }
 IAM_PREFIX: Final = {"apigatewayv2": "apigateway"}
