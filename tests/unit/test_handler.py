@@ -136,6 +136,27 @@ def test_import_prepares_the_app_its_document_and_the_clients_without_a_network_
     assert result.stdout.strip() == "[] ['dynamodb', 's3'] True True"
 
 
+def test_init_ends_with_the_collector_running_and_what_init_made_frozen() -> None:
+    """handler.py pauses the garbage collector for init: it must run again after it (or the
+    process would never free a cycle), with init's objects frozen out of its scans, and init
+    must leave little for it (a pause that hid a leak would show here)."""
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(SERVICE_DIR), **LAMBDA_LIKE}
+    script = (
+        "import gc, handler\n"
+        "frozen = gc.get_freeze_count()\n"
+        "gc.unfreeze()\n"
+        "print(gc.isenabled(), frozen, gc.collect())\n"
+    )
+
+    result = _run_in_fresh_interpreter(script, env)
+
+    assert result.returncode == 0, result.stderr
+    enabled, frozen, garbage = result.stdout.split()
+    assert enabled == "True"
+    assert int(frozen) > 50_000
+    assert int(garbage) < int(frozen) / 50
+
+
 def test_import_without_credentials_succeeds_and_health_says_why() -> None:
     """A region but no credentials (not Lambda, where there are always some): init warms what it
     can, never fails, and /health reports the failure as a 503."""
