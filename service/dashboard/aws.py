@@ -1,10 +1,12 @@
-"""The AWS clients, made once per process at init from one boto3 session, with bounded waits.
+"""The AWS clients, one per service and process, from one boto3 session, with bounded waits.
 
-`prepare()` runs at import (dashboard.app): it makes the session and every client the service
-calls, so neither the first request nor, under SnapStart, a restored environment pays for them.
-It never calls AWS. botocore's credential chain resolves at that point: in Lambda, environment
-variables, or under SnapStart the container credential endpoint, whose credentials refresh
-themselves after a restore (dashboard.snapstart makes sure no static ones outlive it).
+`prepare()` runs at import (handler.py): it makes the session and the clients init is asked for
+(dashboard.warm_up says which: every one when init runs ahead of requests, as under SnapStart),
+so neither the first request nor a restored environment pays for them; any other is made on
+first use, from the same session. It never calls AWS. botocore's credential chain resolves at
+that point: in Lambda, environment variables, or under SnapStart the container credential
+endpoint, whose credentials refresh themselves after a restore (dashboard.snapstart makes sure no
+static ones outlive it).
 
 Time budget: API Gateway gives up after 30 s and the function's timeout is 29 s, so a request
 must end before either with an answer of its own. One AWS call takes at most CALL_BUDGET_S
@@ -18,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -72,59 +74,66 @@ NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "NoSuchKey", "NoSuchBu
 _session: boto3.session.Session | None = None
 _clients: dict[str, Any] = {}
 _lock = threading.Lock()
+_answering_locally = False
 _deadline: ContextVar[float | None] = ContextVar("aws_deadline", default=None)
 
 
-def prepare() -> None:
-    """Make the session and every client now (at import), if the environment names a region.
+def prepare(services: Iterable[str] = SERVICES) -> None:
+    """Make the session and the clients of `services` now (at import), if the environment names
+    a region.
 
     Without a region (a machine with no AWS configuration) nothing is made and nothing fails:
     `client()` then says the service is not configured, and /health reports it.
     """
     try:
-        for service in SERVICES:
+        for service in services:
             client(service)
     except NotConfiguredError as error:
         logger.warning("AWS clients not made at init: %s", error.internal)
 
 
 def prepared() -> bool:
-    """Whether the clients exist (prepare() found a region)."""
+    """Whether any client exists (prepare() found a region)."""
     return bool(_clients)
 
 
 def client(service: str) -> Any:
-    """The process's boto3 client for `service`."""
+    """The process's boto3 client for `service`, made on first use if init did not make it."""
     existing = _clients.get(service)
     if existing is not None:
         return existing
+    if service not in SERVICES:
+        raise LookupError(
+            f"no AWS client for {service!r}: the image keeps botocore's data only for "
+            f"{', '.join(SERVICES)}; list it in dashboard/aws_services.py"
+        )
     with _lock:
-        if not _clients:
-            _made_with(boto3.session.Session())
         if service not in _clients:
-            raise LookupError(
-                f"no AWS client for {service!r}: the image keeps botocore's data only for "
-                f"{', '.join(SERVICES)}; list it in dashboard/aws_services.py"
-            )
+            _clients[service] = _made(_the_session(), service)
         return _clients[service]
 
 
-def _made_with(session: boto3.session.Session) -> None:
-    """Every listed service's client from `session` (one session: botocore loads its shared data
-    once), each refusing a call that could outlast the request's budget."""
+def _the_session() -> boto3.session.Session:
+    """The process's one session (botocore loads its shared data once); call with _lock held."""
     global _session  # noqa: PLW0603 - one session per process is the point
-    if session.region_name is None:  # checked first: botocore would look for credentials first
-        raise NotConfiguredError(
-            "not configured: the service has no AWS region",
-            internal="AWS_DEFAULT_REGION is not set",
-        )
-    made = {}
-    for service in SERVICES:
-        created = session.client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
-        created.meta.events.register("before-call", _refuse_past_deadline)
-        made[service] = created
-    _clients.update(made)
-    _session = session
+    if _session is None:
+        session = boto3.session.Session()
+        if session.region_name is None:  # checked first: botocore would look for credentials first
+            raise NotConfiguredError(
+                "not configured: the service has no AWS region",
+                internal="AWS_DEFAULT_REGION is not set",
+            )
+        _session = session
+    return _session
+
+
+def _made(session: boto3.session.Session, service: str) -> Any:
+    """A client for `service` that refuses a call that could outlast the request's budget."""
+    created = session.client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+    created.meta.events.register("before-call", _refuse_past_deadline)
+    if _answering_locally:
+        _answer_locally(created)
+    return created
 
 
 class _Body:
@@ -146,15 +155,22 @@ def _answer_without_sending(request: AWSPreparedRequest, **_: Any) -> AWSRespons
 def answered_locally() -> Iterator[None]:
     """Within this block, no AWS call leaves the process: botocore serializes, resolves the
     endpoint, signs and parses as for a real call (filling its per-operation caches), and a
-    `before-send` handler answers an empty success in AWS's place (init's warm-up)."""
-    clients = list(_clients.values())
-    for made in clients:
-        made.meta.events.register_first("before-send", _answer_without_sending, unique_id="local")
+    `before-send` handler answers an empty success in AWS's place (init's warm-up). A client
+    made within the block (on first use) is answered locally too."""
+    global _answering_locally  # noqa: PLW0603 - init's warm-up, before any request
+    _answering_locally = True
+    for made in _clients.values():
+        _answer_locally(made)
     try:
         yield
     finally:
-        for made in clients:
+        _answering_locally = False
+        for made in _clients.values():
             made.meta.events.unregister("before-send", unique_id="local")
+
+
+def _answer_locally(made: Any) -> None:
+    made.meta.events.register_first("before-send", _answer_without_sending, unique_id="local")
 
 
 def credentials_refresh_themselves() -> bool:
@@ -185,7 +201,7 @@ def _refuse_past_deadline(**_: Any) -> None:
 
 def reset_clients() -> None:
     """Forget the session and every client (tests, and after credentials or endpoints change)."""
-    global _session  # noqa: PLW0603 - see _made_with
+    global _session  # noqa: PLW0603 - see _the_session
     with _lock:
         _clients.clear()
         _session = None

@@ -6,9 +6,12 @@ event handling, and botocore's per-operation work (models, endpoint rules, signi
 Init serves requests and makes AWS calls that a `before-send` handler answers in AWS's place
 (dashboard.aws.answered_locally): everything on their path is built, and no socket is opened.
 
-On demand, the first request is a caller's and waits for init: init warms what most requests
-cross (the shared machinery, /health and its DescribeTable, the key lookup's GetItem). A SnapStart
-init waits for no one (Lambda snapshots it before any request), so it warms every route and call.
+On demand, the first request is a caller's and waits for init: init makes the clients and warms
+what most requests cross (the shared machinery, /health and its DescribeTable, the key lookup's
+GetItem); a client no shared path uses (S3's, for the price cache) is made by the first request
+that needs it. An init that runs ahead of requests waits for no one (SnapStart snapshots it
+before any request; provisioned concurrency initialises before traffic is routed to it), so it
+makes every client and warms every route and call.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from dashboard import aws
 from dashboard.adapter import LambdaHandler
+from dashboard.aws_services import SERVICES
 from dashboard.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -29,9 +33,8 @@ LAZY_IMPORTS: Final = ("encodings.idna",)
 """What the first socket connection imports on first use: the host name is encoded with IDNA
 (with stringprep and unicodedata). Imported above, at init; the connection itself is made by the
 first request (none is opened at init, and SnapStart would not keep it)."""
-SNAPSTART: Final = "snap-start"
-"""AWS_LAMBDA_INITIALIZATION_TYPE during a SnapStart init (on-demand or
-provisioned-concurrency otherwise)."""
+AHEAD_OF_REQUESTS: Final = frozenset({"snap-start", "provisioned-concurrency"})
+"""AWS_LAMBDA_INITIALIZATION_TYPE when no request waits for init (`on-demand` otherwise)."""
 SHARED_PATHS: Final = ("/api", "/health")
 EVERY_PATH: Final = (*SHARED_PATHS, "/nothing-at-this-path")
 """The 404 passes every router, so FastAPI builds every route's context on the way."""
@@ -58,12 +61,19 @@ EVERY_CALL: Final = (
 )
 
 
-def snapstart_init() -> bool:
-    return get_settings().initialization_type == SNAPSTART
+def ahead_of_requests() -> bool:
+    """Whether this init runs before any request is routed to it (then it warms everything)."""
+    return get_settings().initialization_type in AHEAD_OF_REQUESTS
+
+
+def clients(everything: bool) -> tuple[str, ...]:
+    """The services whose clients init makes: every one, or those the shared calls use."""
+    return SERVICES if everything else tuple(dict.fromkeys(call[0] for call in SHARED_CALLS))
 
 
 def run(handler: LambdaHandler, everything: bool) -> None:
-    """Serve the warm-up requests and make the warm-up calls (every one if `everything`)."""
+    """Serve the warm-up requests and make the warm-up calls (every one if `everything`), on
+    the clients aws.prepare(clients(everything)) made."""
     with aws.answered_locally():
         for path in EVERY_PATH if everything else SHARED_PATHS:
             status = handler(_event(path), None)["statusCode"]
@@ -78,6 +88,8 @@ def _call(service: str, method: str, arguments: dict[str, Any]) -> None:
         getattr(aws.client(service), method)(**arguments)
     except (BotoCoreError, ClientError) as error:  # e.g. no credentials here: init goes on
         logger.warning("warm-up: %s.%s not warmed: %s", service, method, error)
+    else:
+        logger.debug("warm-up: %s.%s answered in-process", service, method)
 
 
 def _event(path: str) -> dict[str, Any]:

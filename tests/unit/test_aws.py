@@ -174,3 +174,28 @@ def test_health_names_the_aws_error_code_but_not_its_message(
     )
     assert "123456789012" not in response.text
     assert "123456789012" in caplog.text
+
+
+def test_a_client_init_did_not_make_is_made_on_first_use_from_the_same_session() -> None:
+    aws.prepare(("dynamodb",))
+    session = aws._session
+
+    made_later = aws.client("s3")
+
+    assert aws._session is session
+    assert aws.client("s3") is made_later
+    assert sorted(aws._clients) == ["dynamodb", "s3"]
+
+
+def test_a_client_made_during_the_warm_up_is_answered_in_process_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Init's warm-up never reaches AWS, even through a client made on first use within it."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    aws.prepare(("dynamodb",))
+
+    with aws.answered_locally():
+        aws.client("s3").get_object(Bucket="init", Key="init")
+
+    with pytest.raises(StorageUnavailableError), aws.storage_errors("reading the price cache"):
+        aws.client("s3").get_object(Bucket="init", Key="init")

@@ -115,25 +115,83 @@ LAMBDA_LIKE = {
 }
 
 
-def test_import_prepares_the_app_its_document_and_the_clients_without_a_network_call() -> None:
-    """Init does the work (SnapStart snapshots it; on-demand init has full CPU), never the
-    network: no socket is even opened."""
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(SERVICE_DIR), **LAMBDA_LIKE}
-    script = (
-        "import sys\n"
-        "opened = []\n"
-        "sys.addaudithook(lambda event, args: opened.append(args) "
-        "if event in ('socket.connect', 'socket.getaddrinfo') else None)\n"
-        "import handler\n"
-        "from dashboard import aws\n"
-        "print(opened, sorted(aws._clients), handler.app.openapi_schema is not None,\n"
-        "      handler.app.middleware_stack is not None)\n"
-    )
+# What init makes and warms (the warm-up's own log), and every socket it opens.
+INIT_PROBE = """
+import json, logging, re, sys
+opened = []
+sys.addaudithook(lambda event, args: opened.append(str(args))
+                 if event in ("socket.connect", "socket.getaddrinfo") else None)
+warmed = []
+class Warmed(logging.Handler):
+    def emit(self, record):
+        warmed.append(record.getMessage())
+logging.getLogger("dashboard.warm_up").addHandler(Warmed())
+logging.getLogger("dashboard.warm_up").setLevel(logging.DEBUG)
+import handler
+from dashboard import aws
+print(json.dumps({
+    "opened": opened,
+    "clients": sorted(aws._clients),
+    "paths": [m.split()[2] for m in warmed if m.startswith("warm-up: GET ")],
+    "calls": [m.split()[1] for m in warmed if m.endswith("answered in-process")],
+    "not warmed": [m for m in warmed if "not warmed" in m],
+    "document": handler.app.openapi_schema is not None,
+    "middleware": handler.app.middleware_stack is not None,
+}))
+"""
+EVERY_PATH = ["/api", "/health", "/nothing-at-this-path"]
+EVERY_CALL = [
+    "dynamodb.get_item",
+    "dynamodb.query",
+    "dynamodb.update_item",
+    "dynamodb.transact_write_items",
+    "s3.get_object",
+]
 
-    result = _run_in_fresh_interpreter(script, env)
 
+def _init(initialization_type: str) -> dict:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(SERVICE_DIR),
+        **LAMBDA_LIKE,
+        "AWS_LAMBDA_INITIALIZATION_TYPE": initialization_type,
+    }
+    result = _run_in_fresh_interpreter(INIT_PROBE, env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[] ['dynamodb', 's3'] True True"
+    init: dict = json.loads(result.stdout)
+    return init
+
+
+def test_on_demand_init_prepares_the_app_and_what_most_requests_cross_without_a_network_call() -> (
+    None
+):
+    """Init does the work (on-demand init has full CPU), never the network: no socket is even
+    opened. A caller waits for it, so it warms the shared path alone: the S3 client, which only
+    the price cache uses, is made by the first request that needs it."""
+    init = _init("on-demand")
+
+    assert init["opened"] == []
+    assert init["document"]
+    assert init["middleware"]
+    assert init["clients"] == ["dynamodb"]
+    assert init["paths"] == ["/api", "/health"]
+    assert init["calls"] == ["dynamodb.get_item"]
+    assert init["not warmed"] == []
+
+
+@pytest.mark.parametrize("initialization_type", ["snap-start", "provisioned-concurrency"])
+def test_an_init_ahead_of_requests_makes_every_client_and_warms_every_route_and_call_offline(
+    initialization_type: str,
+) -> None:
+    """No caller waits for a SnapStart init (the snapshot is taken before any request) or a
+    provisioned one: it does everything a first request could need, still without a socket."""
+    init = _init(initialization_type)
+
+    assert init["opened"] == []
+    assert init["clients"] == ["dynamodb", "s3"]
+    assert init["paths"] == EVERY_PATH
+    assert init["calls"] == EVERY_CALL
+    assert init["not warmed"] == []
 
 
 def test_init_ends_with_the_collector_running_and_what_init_made_frozen() -> None:
