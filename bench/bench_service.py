@@ -182,6 +182,11 @@ def service_at(ref: str, into: Path) -> list[Path]:
             "--quiet",
             "--no-deps",
             "--require-hashes",
+            # Copies, not uv's default hard links into its cache: the ref's own trim step runs on
+            # these files next, and an older one (before 5432095) wrote through them, which
+            # trimmed the cache and every venv installed from it.
+            "--link-mode",
+            "copy",
             "--target",
             str(dependencies),
             "-r",
