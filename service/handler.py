@@ -7,9 +7,10 @@ which a caller waits for, leaves what no shared path needs to the first request 
 
 The cyclic garbage collector is paused during init: init makes upwards of 80,000 objects that live
 as long as the process, and leaves a few hundred unreachable, so every collection the allocations
-would trigger scans the growing heap to free almost nothing (about a tenth of init's time:
-docs/benchmarks.md). At the end, gc.freeze() moves what init made out of the collector's sight,
-so no later collection scans it either, and the collector runs again for what requests make.
+would trigger scans the growing heap to free almost nothing (5 to 8 % of init's time on the
+floor: docs/benchmarks.md). At the end, gc.freeze() moves what init made out of the collector's
+sight, so no later collection scans it either, and the collector runs again for what requests
+make.
 """
 
 import gc

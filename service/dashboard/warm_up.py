@@ -68,7 +68,7 @@ def ahead_of_requests() -> bool:
 
 def clients(everything: bool) -> tuple[str, ...]:
     """The services whose clients init makes: every one, or those the shared calls use."""
-    return SERVICES if everything else tuple(dict.fromkeys(call[0] for call in SHARED_CALLS))
+    return SERVICES if everything else tuple(dict.fromkeys(service for service, *_ in SHARED_CALLS))
 
 
 def run(handler: LambdaHandler, everything: bool) -> None:

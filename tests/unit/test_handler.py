@@ -77,12 +77,14 @@ def test_unknown_path_through_the_handler_is_404(lambda_env: None) -> None:
     assert invoke(payload)["statusCode"] == 404
 
 
-def _run_in_fresh_interpreter(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+def _run_in_fresh_interpreter(code: str, **variables: str) -> subprocess.CompletedProcess:
+    """`code` in a new interpreter with the service importable and nothing else of this
+    process's environment than PATH and `variables`."""
     return subprocess.run(
         [sys.executable, "-c", code],
         check=False,
         cwd=SERVICE_DIR,
-        env=env,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(SERVICE_DIR), **variables},
         capture_output=True,
         text=True,
         timeout=120,
@@ -90,7 +92,6 @@ def _run_in_fresh_interpreter(code: str, env: dict[str, str]) -> subprocess.Comp
 
 
 def test_import_with_no_configuration_at_all_succeeds_and_health_says_503() -> None:
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(SERVICE_DIR)}
     payload = json.dumps(event("apigw_v2_health.json"))
     script = (
         "import json, handler\n"
@@ -99,7 +100,7 @@ def test_import_with_no_configuration_at_all_succeeds_and_health_says_503() -> N
         "print(r['statusCode'], json.loads(r['body'])['error'])\n"
     )
 
-    result = _run_in_fresh_interpreter(script, env)
+    result = _run_in_fresh_interpreter(script)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "503 not configured: the service has no items table to check"
@@ -117,7 +118,7 @@ LAMBDA_LIKE = {
 
 # What init makes and warms (the warm-up's own log), and every socket it opens.
 INIT_PROBE = """
-import json, logging, re, sys
+import json, logging, sys
 opened = []
 sys.addaudithook(lambda event, args: opened.append(str(args))
                  if event in ("socket.connect", "socket.getaddrinfo") else None)
@@ -150,13 +151,9 @@ EVERY_CALL = [
 
 
 def _init(initialization_type: str) -> dict:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(SERVICE_DIR),
-        **LAMBDA_LIKE,
-        "AWS_LAMBDA_INITIALIZATION_TYPE": initialization_type,
-    }
-    result = _run_in_fresh_interpreter(INIT_PROBE, env)
+    result = _run_in_fresh_interpreter(
+        INIT_PROBE, **LAMBDA_LIKE, AWS_LAMBDA_INITIALIZATION_TYPE=initialization_type
+    )
     assert result.returncode == 0, result.stderr
     init: dict = json.loads(result.stdout)
     return init
@@ -198,7 +195,6 @@ def test_init_ends_with_the_collector_running_and_what_init_made_frozen() -> Non
     """handler.py pauses the garbage collector for init: it must run again after it (or the
     process would never free a cycle), with init's objects frozen out of its scans, and init
     must leave little for it (a pause that hid a leak would show here)."""
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(SERVICE_DIR), **LAMBDA_LIKE}
     script = (
         "import gc, handler\n"
         "frozen = gc.get_freeze_count()\n"
@@ -206,7 +202,7 @@ def test_init_ends_with_the_collector_running_and_what_init_made_frozen() -> Non
         "print(gc.isenabled(), frozen, gc.collect())\n"
     )
 
-    result = _run_in_fresh_interpreter(script, env)
+    result = _run_in_fresh_interpreter(script, **LAMBDA_LIKE)
 
     assert result.returncode == 0, result.stderr
     enabled, frozen, garbage = result.stdout.split()
@@ -218,9 +214,7 @@ def test_init_ends_with_the_collector_running_and_what_init_made_frozen() -> Non
 def test_import_without_credentials_succeeds_and_health_says_why() -> None:
     """A region but no credentials (not Lambda, where there are always some): init warms what it
     can, never fails, and /health reports the failure as a 503."""
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(SERVICE_DIR),
+    no_credentials = {
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_EC2_METADATA_DISABLED": "true",
         "DATABASE_TABLE": "items",
@@ -232,7 +226,7 @@ def test_import_without_credentials_succeeds_and_health_says_why() -> None:
         "print(r['statusCode'], json.loads(r['body'])['status'])\n"
     )
 
-    result = _run_in_fresh_interpreter(script, env)
+    result = _run_in_fresh_interpreter(script, **no_credentials)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "503 unhealthy"
@@ -241,14 +235,13 @@ def test_import_without_credentials_succeeds_and_health_says_why() -> None:
 
 def test_the_lambda_runs_on_the_specs_stack() -> None:
     """FR-004: FastAPI behind Mangum, pydantic models, boto3 (not botocore alone)."""
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(SERVICE_DIR), **LAMBDA_LIKE}
     stack = ["fastapi", "mangum", "pydantic", "pydantic_core._pydantic_core", "boto3"]
     script = (
         f"import sys, handler; print([m for m in {stack!r} if m not in sys.modules], "
         "type(handler.app).__name__)"
     )
 
-    result = _run_in_fresh_interpreter(script, env)
+    result = _run_in_fresh_interpreter(script, **LAMBDA_LIKE)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[] FastAPI"
