@@ -1,6 +1,8 @@
-"""Request and response bodies (they are also the OpenAPI document's schemas)."""
+"""Request and response bodies (they are also the OpenAPI document's schemas).
 
-from __future__ import annotations
+No `from __future__ import annotations` here: pydantic would evaluate every annotation from its
+string at class creation, which costs init time for nothing on Python 3.13.
+"""
 
 from typing import Annotated, Literal
 

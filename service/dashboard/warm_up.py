@@ -35,8 +35,8 @@ LAZY_IMPORTS: Final = ("encodings.idna",)
 first request (none is opened at init, and SnapStart would not keep it)."""
 AHEAD_OF_REQUESTS: Final = frozenset({"snap-start", "provisioned-concurrency"})
 """AWS_LAMBDA_INITIALIZATION_TYPE when no request waits for init (`on-demand` otherwise)."""
-SHARED_PATHS: Final = ("/api", "/health")
-EVERY_PATH: Final = (*SHARED_PATHS, "/nothing-at-this-path")
+SHARED_PATHS: Final = ("/health",)
+EVERY_PATH: Final = ("/api", *SHARED_PATHS, "/nothing-at-this-path")
 """The 404 passes every router, so FastAPI builds every route's context on the way."""
 KEY: Final = {"PK": {"S": "init"}, "SK": {"S": "init"}}
 SHARED_CALLS: Final = (("dynamodb", "get_item", {"TableName": "init", "Key": KEY}),)

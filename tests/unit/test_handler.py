@@ -171,7 +171,7 @@ def test_on_demand_init_prepares_the_app_and_what_most_requests_cross_without_a_
     assert init["document"]
     assert init["middleware"]
     assert init["clients"] == ["dynamodb"]
-    assert init["paths"] == ["/api", "/health"]
+    assert init["paths"] == ["/health"]
     assert init["calls"] == ["dynamodb.get_item"]
     assert init["not warmed"] == []
 
