@@ -157,10 +157,10 @@ def median_interval(values: list[float], confidence: float = 0.95) -> tuple[floa
     half the risk (k = 10 of 30, a 95.7 % interval)."""
     n = len(values)
     half_risk = (1 - confidence) / 2
-    k, below = 0, 0.0
-    while below + comb(n, k) / 2**n <= half_risk:
-        below += comb(n, k) / 2**n
+    k, at_most_k = 0, 1 / 2**n  # P(Binomial(n, 1/2) <= k)
+    while at_most_k <= half_risk:
         k += 1
+        at_most_k += comb(n, k) / 2**n
     if k == 0:
         raise ValueError(f"{n} rounds are too few for a {confidence:.0%} interval")
     ordered = sorted(values)
