@@ -28,6 +28,7 @@ sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "ci" / "src")]
 import boto3  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
+from bench.stats import rotated  # noqa: E402
 from sentiment_pipeline import image_checks  # noqa: E402
 from tests.support import docker  # noqa: E402
 from tests.support.moto_server import running_moto_server  # noqa: E402
@@ -76,12 +77,14 @@ class Subject:
 def _cold_starts(
     subjects: dict[str, Subject], env: dict[str, str], runs: int
 ) -> dict[str, ColdStart]:
-    """Per run and subject, interleaved (so drift in the machine hits every subject alike): a
-    fresh container, time from `docker run` to the first 200, then one warm invoke."""
+    """Per run and subject, interleaved in an order rotated each run (so drift in the machine
+    and a subject's place in the run hit every subject alike): a fresh container, time from
+    `docker run` to the first 200, then one warm invoke."""
     first: dict[str, list[float]] = {name: [] for name in subjects}
     warm: dict[str, list[float]] = {name: [] for name in subjects}
-    for _ in range(runs):
-        for name, subject in subjects.items():
+    for run in range(runs):
+        for name in rotated(list(subjects), run):
+            subject = subjects[name]
             with subject.container(env) as container:
                 response = container.invoke_when_ready(subject.event)
                 first[name].append(time.perf_counter() - container.started_at)
@@ -226,7 +229,8 @@ def render(results: dict[str, object]) -> str:
         "",
         "Cold start goes through the image's entrypoint and AWS's Runtime Interface Emulator "
         "(`aws-lambda-rie`) on :8080, with the function's DynamoDB on a local moto server; it "
-        "includes `docker run` itself. Every subject's containers are interleaved run by run. "
+        "includes `docker run` itself. Every subject's containers are interleaved run by run, "
+        "in an order rotated each run. "
         "The floor is `bench/floor_handler.py` (one FastAPI route behind Mangum, a boto3 client "
         "made on first use) mounted into the service's image and served instead of its CMD.",
     ]
