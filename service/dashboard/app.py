@@ -15,8 +15,8 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dashboard import __version__, aws, openapi_document, timeutil
-from dashboard.deps import current_user
+from dashboard import __version__, aws, openapi_document
+from dashboard.deps import current_settings, current_time, current_user
 from dashboard.errors import DashboardError
 from dashboard.models import Error
 from dashboard.routes import configurations, health, ohlc, pages, sentiment
@@ -164,9 +164,17 @@ def create_app(
         responses=NOT_HTTP_RESPONSES,
     )
     if settings is not None:
-        app.dependency_overrides[get_settings] = lambda: settings
+
+        async def given_settings() -> Settings:
+            return settings
+
+        app.dependency_overrides[current_settings] = given_settings
     if clock is not None:
-        app.dependency_overrides[timeutil.utcnow] = clock
+
+        async def given_time() -> datetime:
+            return clock()
+
+        app.dependency_overrides[current_time] = given_time
     current = settings or get_settings()
     origins = current.cors_origins
     if origins:

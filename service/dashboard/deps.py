@@ -1,4 +1,11 @@
-"""FastAPI dependencies, as Annotated aliases the routes use."""
+"""FastAPI dependencies, as Annotated aliases the routes use.
+
+Every dependency and every endpoint is a coroutine (`async def`), although they call boto3,
+which blocks: under Mangum a process serves one request at a time, so a blocking call holds up
+no other request. FastAPI would run a plain `def` in anyio's worker thread instead: a thread hop
+per call, and anyio's thread machinery started by the first request (about 10 ms of init here:
+docs/benchmarks.md). tests/unit/test_event_loop_only.py checks that no API request uses it.
+"""
 
 from datetime import datetime
 from typing import Annotated
@@ -11,8 +18,17 @@ from dashboard import auth, timeutil
 from dashboard.errors import NotConfiguredError
 from dashboard.settings import Settings, get_settings
 
-CurrentSettings = Annotated[Settings, Depends(get_settings)]
-Now = Annotated[datetime, Depends(timeutil.utcnow)]
+
+async def current_settings() -> Settings:
+    return get_settings()
+
+
+async def current_time() -> datetime:
+    return timeutil.utcnow()
+
+
+CurrentSettings = Annotated[Settings, Depends(current_settings)]
+Now = Annotated[datetime, Depends(current_time)]
 
 
 class BearerKey(HTTPBearer):
@@ -31,7 +47,7 @@ bearer_key = BearerKey(
 )
 
 
-def current_user(
+async def current_user(
     settings: CurrentSettings,
     authorization: Annotated[str | None, Security(bearer_key)],
     # Optional, never null: SkipJsonSchema keeps `None` (not sent) out of the document. No
@@ -64,15 +80,15 @@ def _required(value: str | None, variable: str) -> str:
     return value
 
 
-def items_table(settings: CurrentSettings) -> str:
+async def items_table(settings: CurrentSettings) -> str:
     return _required(settings.database_table, "DATABASE_TABLE")
 
 
-def users_table(settings: CurrentSettings) -> str:
+async def users_table(settings: CurrentSettings) -> str:
     return _required(settings.users_table, "USERS_TABLE")
 
 
-def timeseries_table(settings: CurrentSettings) -> str:
+async def timeseries_table(settings: CurrentSettings) -> str:
     return _required(settings.timeseries_table, "TIMESERIES_TABLE")
 
 

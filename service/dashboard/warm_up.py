@@ -1,8 +1,9 @@
 """Init's last step: do now what the first request would otherwise do, without the network.
 
-The first request of a process pays for what is built on first use: anyio's worker thread and
-backend, FastAPI's route contexts and each endpoint's context, the response serializers, Mangum's
-event handling, and botocore's per-operation work (models, endpoint rules, signing, parsing).
+The first request of a process pays for what is built on first use: FastAPI's route contexts
+and each endpoint's context, the response serializers, Mangum's event handling, and botocore's
+per-operation work (models, endpoint rules, signing, parsing). (Not anyio's worker thread: no API
+request uses it, dashboard/deps.py says why.)
 Init serves requests and makes AWS calls that a `before-send` handler answers in AWS's place
 (dashboard.aws.answered_locally): everything on their path is built, and no socket is opened.
 

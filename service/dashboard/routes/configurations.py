@@ -54,7 +54,7 @@ CREATED_LINKS = {
         },
     },
 )
-def create_configuration(
+async def create_configuration(
     body: ConfigurationCreate, table: UsersTable, user_id: CurrentUser
 ) -> Configuration:
     """Save a new configuration (at most two per user)."""
@@ -62,14 +62,14 @@ def create_configuration(
 
 
 @router.get("", operation_id="list_configurations")
-def list_configurations(table: UsersTable, user_id: CurrentUser) -> ConfigurationList:
+async def list_configurations(table: UsersTable, user_id: CurrentUser) -> ConfigurationList:
     """List your saved configurations, oldest first."""
     found = [Configuration(**item) for item in store.list_for(table, user_id)]
     return ConfigurationList(configurations=found, count=len(found), limit=store.MAX_PER_USER)
 
 
 @router.get("/{config_id}", operation_id="get_configuration", responses=NOT_FOUND)
-def get_configuration(
+async def get_configuration(
     config_id: ConfigId, table: UsersTable, user_id: CurrentUser
 ) -> Configuration:
     """Read one saved configuration."""
@@ -77,7 +77,7 @@ def get_configuration(
 
 
 @router.patch("/{config_id}", operation_id="update_configuration", responses=NOT_FOUND)
-def update_configuration(
+async def update_configuration(
     config_id: ConfigId, body: ConfigurationPatch, table: UsersTable, user_id: CurrentUser
 ) -> Configuration:
     """Change some fields of a saved configuration."""
@@ -93,7 +93,9 @@ def update_configuration(
     operation_id="delete_configuration",
     responses=NOT_FOUND,
 )
-def delete_configuration(config_id: ConfigId, table: UsersTable, user_id: CurrentUser) -> Response:
+async def delete_configuration(
+    config_id: ConfigId, table: UsersTable, user_id: CurrentUser
+) -> Response:
     """Delete a saved configuration."""
     store.delete(table, user_id, config_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

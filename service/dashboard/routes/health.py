@@ -31,7 +31,7 @@ def _reason(error: Exception) -> str:
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Unhealthy}})
-def health(settings: CurrentSettings) -> Health | JSONResponse:
+async def health(settings: CurrentSettings) -> Health | JSONResponse:
     """Report whether the service can reach its items table."""
     table = settings.database_table
     if table is None:

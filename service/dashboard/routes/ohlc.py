@@ -48,7 +48,7 @@ def _load(
     "/{ticker}/ohlc",
     responses={404: {"model": Error, "description": "No price data for the ticker"}},
 )
-def ohlc(
+async def ohlc(
     settings: CurrentSettings,
     now: Now,
     ticker: Annotated[

@@ -38,17 +38,17 @@ class StaticAssets(StaticFiles):
 
 
 @router.get("/", include_in_schema=False)
-def dashboard_page() -> FileResponse:
+async def dashboard_page() -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
 
 
 @router.get("/favicon.ico", include_in_schema=False)
-def favicon() -> FileResponse:
+async def favicon() -> FileResponse:
     # Browsers ask for it on every page, the JSON ones included: answer rather than 404.
     return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
 
 
 @router.get("/api")
-def endpoint_index() -> EndpointIndex:
+async def endpoint_index() -> EndpointIndex:
     """List the service's endpoints."""
     return EndpointIndex(service="sentiment-dashboard", version=__version__, endpoints=ENDPOINTS)

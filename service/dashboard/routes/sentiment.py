@@ -55,7 +55,7 @@ def _end(raw: str) -> datetime:
 
 
 @router.get("/metrics")
-def metrics(table: ItemsTable, now: Now, hours: Hours = 24) -> Metrics:
+async def metrics(table: ItemsTable, now: Now, hours: Hours = 24) -> Metrics:
     """Sentiment counts and top tags over the last `hours` hours.
 
     Reads a bounded number of items, newest first; `partial` says when the window held more.
@@ -73,7 +73,7 @@ def metrics(table: ItemsTable, now: Now, hours: Hours = 24) -> Metrics:
 
 
 @router.get("/sentiment")
-def sentiment_by_tag(
+async def sentiment_by_tag(
     table: ItemsTable,
     now: Now,
     tags: Annotated[
@@ -127,7 +127,7 @@ def sentiment_by_tag(
 
 
 @router.get("/trends")
-def trends(
+async def trends(
     table: ItemsTable,
     now: Now,
     hours: Hours = 24,
@@ -158,7 +158,7 @@ def trends(
 
 
 @router.get("/articles")
-def articles(
+async def articles(
     table: ItemsTable,
     now: Now,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
