@@ -325,10 +325,11 @@ def render(results: dict, runs: int, requests: int, before: str | None) -> str:
         f"same GC pause, init + first /health is **{own_work:.2f}×**"
         ": the service's own work (its routes, models and warm-up) over the stack's. "
         "With the connection to the "
-        "endpoint opened before it (one untimed DescribeTable), the first /health takes "
-        f"{ms(connected['first'])}: **{connected['first'] / connected['median']:.2f}×** "
-        "a warm one; the rest is the connection, which init does not open (no network at init; "
-        "SnapStart would not keep it).",
+        "endpoint opened before it (one untimed DescribeTable, which also runs the HTTP stack "
+        f"once), the first /health takes {ms(connected['first'])}: "
+        f"**{connected['first'] / connected['median']:.2f}×** a warm one; the rest is the "
+        "connection and the HTTP stack's first run over a socket, which init leaves to the first "
+        "request (no network at init; SnapStart would not keep a connection).",
         "",
         f"The service's init in steps (median of {STEP_RUNS} processes):",
         "",
