@@ -158,6 +158,15 @@ def anonymous(moto: None, settings: Settings) -> Client:
     return make_client(settings)
 
 
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every operation of an OpenAPI document: its path, method and operation object."""
+    return [
+        (path, method, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    ]
+
+
 def put_article(
     minutes_ago: int,
     sentiment: str,

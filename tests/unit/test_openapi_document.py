@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from httpx2 import Client
 
+from tests.unit.conftest import operations
+
 CONFIGS = "/api/v2/configurations"
 ONE_CONFIG = "/api/v2/configurations/{config_id}"
 PUBLIC = {"/health", "/api"}
@@ -15,14 +17,6 @@ PUBLIC = {"/health", "/api"}
 @pytest.fixture
 def document(anonymous: Client) -> dict[str, Any]:
     return anonymous.get("/openapi.json").json()
-
-
-def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [
-        (path, method, operation)
-        for path, item in document["paths"].items()
-        for method, operation in item.items()
-    ]
 
 
 def test_protected_operations_declare_the_bearer_key_and_public_ones_none(
