@@ -168,13 +168,6 @@ def cold_and_warm(
     return samples
 
 
-def busy_moto_run(
-    paths: dict[str, list[Path]], runs: int, requests: int, endpoint: str
-) -> list[dict[str, float]]:
-    with moto_kept_busy(endpoint):
-        return cold_and_warm({SERVICE: paths[SERVICE]}, runs, requests)[SERVICE]
-
-
 def medians(samples: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(run[key] for run in samples) for key in samples[0]}
 
@@ -325,15 +318,13 @@ def render(results: dict, runs: int, requests: int, before: str | None) -> str:
     latency = {s: medians(results["latency"][s]) for s in subjects}
     floor = latency[FLOOR]
 
-    def row(label: str, key: str, ratio: bool = True) -> str:
-        cells = []
-        for s in subjects:
-            value = latency[s][key]
-            cells.append(f"{ms(value)} ({value / floor[key]:.2f}×)" if ratio else ms(value))
-        return f"| {label} | " + " | ".join(cells) + " |"
-
     def each(label: str, cell: Callable[[dict[str, float]], str]) -> str:
         return f"| {label} | " + " | ".join(cell(latency[s]) for s in subjects) + " |"
+
+    def row(label: str, key: str, ratio: bool = True) -> str:
+        if ratio:
+            return each(label, lambda m: f"{ms(m[key])} ({m[key] / floor[key]:.2f}×)")
+        return each(label, lambda m: ms(m[key]))
 
     service = latency[SERVICE]
     own_work = service["cold"] / latency[FLOOR_GC]["cold"]
@@ -394,7 +385,7 @@ def render(results: dict, runs: int, requests: int, before: str | None) -> str:
             service,
             floor,
             medians(results["after_one_call"][SERVICE]),
-            medians(results["moto_kept_busy"]),
+            medians(results["moto_kept_busy"][SERVICE]),
         ),
         "",
         f"The service's init in steps (median of {STEP_RUNS} processes):",
@@ -473,9 +464,12 @@ def main() -> None:
             "after_one_call": cold_and_warm(
                 {SERVICE: paths[SERVICE]}, args.runs, args.requests, AFTER_ONE_CALL="1"
             ),
-            "moto_kept_busy": busy_moto_run(paths, args.runs, args.requests, moto.endpoint),
             "steps": [json.loads(run_probe(SERVICE, paths, STEPS_PROBE)) for _ in range(STEP_RUNS)],
         }
+        with moto_kept_busy(moto.endpoint):
+            results["moto_kept_busy"] = cold_and_warm(
+                {SERVICE: paths[SERVICE]}, args.runs, args.requests
+            )
     text = render(results, args.runs, args.requests, args.before)
     write_section("service", text)
     print(text)
