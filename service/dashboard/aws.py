@@ -131,8 +131,9 @@ def _made(session: boto3.session.Session, service: str) -> Any:
     """A client for `service` that refuses a call that could outlast the request's budget."""
     created = session.client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
     created.meta.events.register("before-call", _refuse_past_deadline)
-    if _answering_locally:
-        _answer_locally(created)
+    # Registered for good, not around the warm-up: botocore forgets every event lookup it has
+    # cached when a handler is registered or unregistered, and the warm-up is there to fill them.
+    created.meta.events.register_first("before-send", _answer_during_warm_up)
     return created
 
 
@@ -146,31 +147,27 @@ class _Body:
         yield self.content
 
 
-def _answer_without_sending(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
-    body = b"{}" if "dynamodb" in request.url else b""  # an empty answer in each protocol
+def _answer_during_warm_up(request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
+    """Within answered_locally(), an empty success in each protocol instead of sending;
+    otherwise nothing, and botocore sends the request."""
+    if not _answering_locally:
+        return None
+    body = b"{}" if "dynamodb" in request.url else b""
     return AWSResponse(request.url, 200, HTTPHeaders(), _Body(body))
 
 
 @contextmanager
 def answered_locally() -> Iterator[None]:
     """Within this block, no AWS call leaves the process: botocore serializes, resolves the
-    endpoint, signs and parses as for a real call (filling its per-operation caches), and a
-    `before-send` handler answers an empty success in AWS's place (init's warm-up). A client
-    made within the block (on first use) is answered locally too."""
+    endpoint, signs and parses as for a real call (filling its per-operation caches), and every
+    client's `before-send` handler answers an empty success in AWS's place (init's warm-up),
+    a client made within the block on first use included."""
     global _answering_locally  # noqa: PLW0603 - init's warm-up, before any request
     _answering_locally = True
-    for made in _clients.values():
-        _answer_locally(made)
     try:
         yield
     finally:
         _answering_locally = False
-        for made in _clients.values():
-            made.meta.events.unregister("before-send", unique_id="local")
-
-
-def _answer_locally(made: Any) -> None:
-    made.meta.events.register_first("before-send", _answer_without_sending, unique_id="local")
 
 
 def credentials_refresh_themselves() -> bool:

@@ -199,3 +199,25 @@ def test_a_client_made_during_the_warm_up_is_answered_in_process_too(
 
     with pytest.raises(StorageUnavailableError), aws.storage_errors("reading the price cache"):
         aws.client("s3").get_object(Bucket="init", Key="init")
+
+
+def test_the_warm_up_leaves_botocore_s_event_lookups_cached(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the warm-up's calls looked up stays cached for the first request: botocore drops
+    every cached lookup of its event emitter when a handler is registered or unregistered, so
+    the warm-up's own handler must neither come nor go around it. (The emitter's cache is
+    private to botocore; it is what the warm-up is there to fill.)"""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    aws.prepare(("dynamodb",))
+    emitter = aws.client("dynamodb").meta.events._emitter
+
+    with aws.answered_locally():
+        aws.client("dynamodb").describe_table(TableName="init")
+    looked_up = set(emitter._lookup_cache)
+
+    assert "before-send.dynamodb.DescribeTable" in looked_up
+    assert "needs-retry.dynamodb.DescribeTable" in looked_up
+    with pytest.raises(StorageUnavailableError), aws.storage_errors("reading the table"):
+        aws.client("dynamodb").describe_table(TableName="init")  # sent, and refused
+    assert looked_up <= set(emitter._lookup_cache)
