@@ -12,7 +12,8 @@ what most requests cross (the shared machinery, /health and its DescribeTable, t
 GetItem); a client no shared path uses (S3's, for the price cache) is made by the first request
 that needs it. An init that runs ahead of requests waits for no one (SnapStart snapshots it
 before any request; provisioned concurrency initialises before traffic is routed to it), so it
-makes every client and warms every route and call.
+makes every client and warms every route and call, and resolves the shapes of every answer
+botocore could parse.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from dashboard import aws
 from dashboard.adapter import LambdaHandler
-from dashboard.aws_services import SERVICES
+from dashboard.aws_services import OPERATIONS, SERVICES
 from dashboard.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,8 @@ def clients(everything: bool) -> tuple[str, ...]:
 
 def run(handler: LambdaHandler, everything: bool) -> None:
     """Serve the warm-up requests and make the warm-up calls (every one if `everything`), on
-    the clients aws.prepare(clients(everything)) made."""
+    the clients aws.prepare(clients(everything)) made. If `everything`, resolve the shapes of
+    every answer too: more than any one request parses, so not while a caller waits."""
     with aws.answered_locally():
         for path in EVERY_PATH if everything else SHARED_PATHS:
             status = handler(_event(path), None)["statusCode"]
@@ -82,6 +84,9 @@ def run(handler: LambdaHandler, everything: bool) -> None:
         if aws.prepared():
             for service, method, arguments in EVERY_CALL if everything else SHARED_CALLS:
                 _call(service, method, arguments)
+    if everything and aws.prepared():
+        for service in clients(everything):
+            _resolve_answer_shapes(service)
 
 
 def _call(service: str, method: str, arguments: dict[str, Any]) -> None:
@@ -91,6 +96,33 @@ def _call(service: str, method: str, arguments: dict[str, Any]) -> None:
         logger.warning("warm-up: %s.%s not warmed: %s", service, method, error)
     else:
         logger.debug("warm-up: %s.%s answered in-process", service, method)
+
+
+def _resolve_answer_shapes(service: str) -> None:
+    """Resolve every shape of every answer `service`'s operations can have. botocore resolves a
+    structure's members on first use, and parses an answer on those it resolved; the warm-up's
+    empty answers reach no further than the top of each, so the first real answer would
+    resolve the rest (a DescribeTable's, some 50 shapes)."""
+    model = aws.client(service).meta.service_model
+    for operation in OPERATIONS[service]:
+        _resolve(model.operation_model(operation).output_shape, within=())
+
+
+def _resolve(shape: Any, within: tuple[str, ...]) -> None:
+    """`shape` and everything in it, down to where a shape holds itself (DynamoDB's
+    AttributeValue): there, one level, as deep as most answers go. Each occurrence is its own
+    object in botocore, so each is resolved, not each name once."""
+    if shape is None or shape.name in within:
+        return
+    within = (*within, shape.name)
+    if shape.type_name == "structure":
+        for member in shape.members.values():
+            _resolve(member, within)
+    elif shape.type_name == "list":
+        _resolve(shape.member, within)
+    elif shape.type_name == "map":
+        _resolve(shape.key, within)
+        _resolve(shape.value, within)
 
 
 def _event(path: str) -> dict[str, Any]:

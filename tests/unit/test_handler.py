@@ -255,3 +255,32 @@ def test_clients_are_created_once_and_reused(lambda_env: None) -> None:
     invoke(event("apigw_v2_health.json"))
 
     assert aws.client("dynamodb") is first
+
+
+def test_an_init_ahead_of_requests_resolves_the_shapes_a_real_answer_is_parsed_on(
+    lambda_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """botocore parses an answer on shapes it resolves on first use, and the warm-up's answers
+    are empty: without init resolving them, the first request's DescribeTable would resolve
+    some 50 (dashboard.warm_up)."""
+    from botocore.model import ShapeResolver
+
+    from dashboard import aws, warm_up
+    from dashboard.adapter import lambda_handler_for
+    from dashboard.app import create_app
+
+    aws.prepare(warm_up.clients(everything=True))
+    warm_up.run(lambda_handler_for(create_app()), everything=True)
+    resolved: list[str] = []
+    resolve = ShapeResolver.get_shape_by_name
+
+    def recorded(self: ShapeResolver, name: str, *args: object) -> object:
+        resolved.append(name)
+        return resolve(self, name, *args)
+
+    monkeypatch.setattr(ShapeResolver, "get_shape_by_name", recorded)
+
+    table = aws.client("dynamodb").describe_table(TableName="items")["Table"]
+
+    assert table["KeySchema"][0]["KeyType"] == "HASH"  # a real answer, nested structures parsed
+    assert resolved == []
