@@ -11,9 +11,11 @@ DynamoDB client on first use and calls DescribeTable; no service on this stack s
 installed beside it. The cold-start goal is judged on the ratio of the medians and, round by
 round, on the median of the paired ratios with a distribution-free 95 % interval (met, missed, or
 neither shown: bench/stats.py). Each request's time is split into waiting for moto's answer and
-the process's own work, and two more passes of the service alone say where its first request's
-time goes: after one untimed DescribeTable, and with moto kept busy through init; a fourth
-runs init as SnapStart does (every client, route, call and answer shape warmed).
+the process's own work; each process also times warm requests after sitting idle as long as its
+init took (the first request's distance from anything moto answered). Three more passes of the
+service alone say where its first request's time goes: after one untimed DescribeTable, with moto
+kept busy through init, and with init run as SnapStart runs it (every client, route, call and
+answer shape warmed).
 Writes the `service` section of docs/benchmarks.md.
 """
 
@@ -63,6 +65,9 @@ ENV = {
     "PYTHONPYCACHEPREFIX": str(PYCACHE),
 }
 COLD_GOAL, FIRST_REQUEST_GOAL = 1.05, 1.5
+AFTER_IDLE_REQUESTS = 2
+"""Requests after an idle pause, per process of the interleaved pass (each pause is as long as
+that process's init, about 0.4 s)."""
 SERVICE_PASSES = ("after_one_call", "moto_kept_busy", "ahead_of_requests")
 """The passes of the service alone, besides the interleaved one (main() says how each runs)."""
 BUSY_EVERY_S = 0.02
@@ -74,7 +79,10 @@ BUSY_EVERY_S = 0.02
 # connections it opens are counted too: moto (werkzeug's development server) closes every one,
 # so each request, warm or first, opens its own. With AFTER_ONE_CALL set, one DescribeTable from
 # the handler's own client runs between init and the first /health (not timed): the first
-# request after the HTTP stack has run over a socket once and moto has just answered.
+# request after the HTTP stack has run over a socket once and moto has just answered. Last,
+# `after_idle` more requests, each after the process sits idle as long as its init took: the
+# condition of the first request (nothing asked of moto for that long), with nothing left for
+# init to do. Sleeping is the condition measured there, not a wait for anything.
 REQUEST_PROBE = """
 import json, os, resource, socket, statistics, sys, time
 event = json.loads(open(sys.argv[1]).read())
@@ -105,13 +113,22 @@ if os.environ.get("AFTER_ONE_CALL"):
 first, first_wait = serve()
 connections[0] = 0
 warm = [serve() for _ in range({requests})]
-print(json.dumps({{"init": imported - started, "first": first, "cold": imported - started + first,
+per_warm = connections[0] / {requests}
+after_idle = []
+for _ in range({after_idle}):
+    time.sleep(imported - started)
+    after_idle.append(serve())
+idle = ({{"after_idle": statistics.median(total for total, _ in after_idle),
+         "after_idle_wait": statistics.median(wait for _, wait in after_idle)}}
+        if after_idle else {{}})
+print(json.dumps({{**idle,
+                  "init": imported - started, "first": first, "cold": imported - started + first,
                   "median": statistics.median(total for total, _ in warm),
                   "p95": statistics.quantiles([total for total, _ in warm], n=20)[-1],
                   "first_wait": first_wait, "first_own": first - first_wait,
                   "median_wait": statistics.median(wait for _, wait in warm),
                   "median_own": statistics.median(total - wait for total, wait in warm),
-                  "connections_per_warm": connections[0] / {requests},
+                  "connections_per_warm": per_warm,
                   "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 # The service's init in steps (median of a few processes), to say where its time goes.
@@ -159,14 +176,16 @@ def run_probe(subject: str, paths: dict[str, list[Path]], code: str, **extra: st
 
 
 def cold_and_warm(
-    paths: dict[str, list[Path]], runs: int, requests: int, **extra: str
+    paths: dict[str, list[Path]], runs: int, requests: int, after_idle: int = 0, **extra: str
 ) -> dict[str, list[dict[str, float]]]:
     """Every subject in `runs` fresh processes, interleaved so machine drift hits all alike, in
     an order rotated each round so that no subject always runs first (bench.stats.rotated)."""
     samples: dict[str, list[dict[str, float]]] = {name: [] for name in paths}
     for round_number in range(runs):
         for subject in rotated(list(paths), round_number):
-            code = REQUEST_PROBE.format(module=MODULES[subject], requests=requests)
+            code = REQUEST_PROBE.format(
+                module=MODULES[subject], requests=requests, after_idle=after_idle
+            )
             samples[subject].append(json.loads(run_probe(subject, paths, code, **extra)))
     return samples
 
@@ -375,6 +394,15 @@ def render(results: dict, runs: int, requests: int, before: str | None) -> str:
             "first ÷ warm, waiting for moto", lambda m: f"{m['first_wait'] / m['median_wait']:.2f}"
         ),
         each("connections opened per warm /health", lambda m: f"{m['connections_per_warm']:.2f}"),
+        row(
+            f"warm /health after sitting idle as long as init (median of {AFTER_IDLE_REQUESTS})",
+            "after_idle",
+        ),
+        row("of it, waiting for moto's answer", "after_idle_wait", ratio=False),
+        each(
+            "first /health ÷ warm after sitting idle as long as init",
+            lambda m: f"{m['first'] / m['after_idle']:.2f}",
+        ),
         each("peak RSS of the process", lambda m: f"{m['rss_mib']:.0f} MiB"),
         "",
         f"Goals: init + first /health ≤ {COLD_GOAL}× the floor: "
@@ -430,7 +458,12 @@ def first_request_text(
         f"request waits {ms(moto_busy['first_wait'])} "
         f"({moto_busy['first_wait'] / moto_busy['median_wait']:.2f}× a warm one's wait) and "
         f"takes {ms(moto_busy['first'])}: "
-        f"**{moto_busy['first'] / moto_busy['median']:.2f}×** a warm one. After one untimed "
+        f"**{moto_busy['first'] / moto_busy['median']:.2f}×** a warm one. A warm request after "
+        "the process has sat idle as long as its init took (so that moto, too, was asked "
+        "nothing for as long as before the first request) takes "
+        f"{ms(service['after_idle'])}, {ms(service['after_idle_wait'])} of it waiting for moto: "
+        f"the first /health is **{service['first'] / service['after_idle']:.2f}×** that (the "
+        f"back-to-back warm requests of the table are the best case). After one untimed "
         "DescribeTable (the HTTP stack, urllib3 and http.client, run once over a socket, "
         "which init cannot do without the network; moto just answered), the first /health takes "
         f"{ms(after_one_call['first'])}, of which {ms(after_one_call['first_own'])} is the "
@@ -464,7 +497,7 @@ def main() -> None:
         create_table(moto.endpoint)
         cold_and_warm(paths, 1, 1)  # compiles every subject's bytecode into the cache
         results = {
-            "latency": cold_and_warm(paths, args.runs, args.requests),
+            "latency": cold_and_warm(paths, args.runs, args.requests, AFTER_IDLE_REQUESTS),
             "after_one_call": cold_and_warm(
                 {SERVICE: paths[SERVICE]}, args.runs, args.requests, AFTER_ONE_CALL="1"
             ),
