@@ -413,7 +413,9 @@ def render(results: dict, runs: int, requests: int, before: str | None) -> str:
         f"Against the floor under the same GC pause, init + first /health is **{own_work:.2f}×**"
         ": the service's own work (its routes, models and warm-up) over the stack's. "
         + first_request_text(
-            service, floor, {name: medians(results[name][SERVICE]) for name in SERVICE_PASSES}
+            results["latency"][SERVICE],
+            floor,
+            {name: results[name][SERVICE] for name in SERVICE_PASSES},
         ),
         "",
         f"The service's init in steps (median of {STEP_RUNS} processes):",
@@ -431,11 +433,26 @@ def render(results: dict, runs: int, requests: int, before: str | None) -> str:
     return "\n".join(lines)
 
 
+def first_over_warm(samples: list[dict[str, float]]) -> str:
+    """How sure the first-request ratio is: each process's first /health over its own warm
+    median, and a distribution-free 95 % interval for the median of those ratios."""
+    ratios = [run["first"] / run["median"] for run in samples]
+    low, high = median_interval(ratios)
+    return (
+        f"process by process, the median ratio is {statistics.median(ratios):.2f}×, between "
+        f"{low:.2f}× and {high:.2f}× with 95 % confidence: "
+        f"**{verdict(low, high, FIRST_REQUEST_GOAL)}**"
+    )
+
+
 def first_request_text(
-    service: dict[str, float], floor: dict[str, float], passes: dict[str, dict[str, float]]
+    samples: list[dict[str, float]],
+    floor: dict[str, float],
+    passes: dict[str, list[dict[str, float]]],
 ) -> str:
     """The first-request goal, and where the first request's time over a warm one goes."""
-    after_one_call, moto_busy, ahead = (passes[name] for name in SERVICE_PASSES)
+    service = medians(samples)
+    after_one_call, moto_busy, ahead = (medians(passes[name]) for name in SERVICE_PASSES)
     per_warm = service["connections_per_warm"]
     connections = (
         f"moto closes every connection ({per_warm:.2f} opened per warm request), so the first "
@@ -447,8 +464,9 @@ def first_request_text(
     return (
         f"The first /health after init ≤ {FIRST_REQUEST_GOAL}× a warm one in the same process: "
         f"**{service['first'] / service['median']:.2f}×** ({ms(service['first'])} against "
-        f"{ms(service['median'])}). Of the first, {ms(service['first_wait'])} is waiting for "
-        f"moto's answer (a warm request waits {ms(service['median_wait'])}: "
+        f"{ms(service['median'])}); {first_over_warm(samples)}. Of the first, "
+        f"{ms(service['first_wait'])} is waiting for moto's answer (a warm request waits "
+        f"{ms(service['median_wait'])}: "
         f"{service['first_wait'] / service['median_wait']:.2f}×) and {ms(service['first_own'])} "
         f"is the process's own work (a warm request's is {ms(service['median_own'])}: "
         f"{service['first_own'] / service['median_own']:.2f}×). {connections}. moto answers "
@@ -458,7 +476,8 @@ def first_request_text(
         f"request waits {ms(moto_busy['first_wait'])} "
         f"({moto_busy['first_wait'] / moto_busy['median_wait']:.2f}× a warm one's wait) and "
         f"takes {ms(moto_busy['first'])}: "
-        f"**{moto_busy['first'] / moto_busy['median']:.2f}×** a warm one. A warm request after "
+        f"**{moto_busy['first'] / moto_busy['median']:.2f}×** a warm one "
+        f"({first_over_warm(passes['moto_kept_busy'])}). A warm request after "
         "the process has sat idle as long as its init took (so that moto, too, was asked "
         "nothing for as long as before the first request) takes "
         f"{ms(service['after_idle'])}, {ms(service['after_idle_wait'])} of it waiting for moto: "
