@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
@@ -75,6 +76,7 @@ _session: boto3.session.Session | None = None
 _clients: dict[str, Any] = {}
 _lock = threading.Lock()
 _answering_locally = False
+_sent_to: str | None = None
 _deadline: ContextVar[float | None] = ContextVar("aws_deadline", default=None)
 
 
@@ -148,12 +150,15 @@ class _Body:
 
 
 def _answer_during_warm_up(request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
-    """Within answered_locally(), an empty success in each protocol instead of sending;
-    otherwise nothing, and botocore sends the request."""
-    if not _answering_locally:
-        return None
-    body = b"{}" if "dynamodb" in request.url else b""
-    return AWSResponse(request.url, 200, HTTPHeaders(), _Body(body))
+    """Within answered_locally(), an empty success in each protocol instead of sending; within
+    sent_to(), the request redirected there and sent; otherwise nothing, and botocore sends the
+    request where it was going."""
+    if _answering_locally:
+        body = b"{}" if "dynamodb" in request.url else b""
+        return AWSResponse(request.url, 200, HTTPHeaders(), _Body(body))
+    if _sent_to is not None:
+        request.url = urlunsplit(urlsplit(request.url)._replace(scheme="http", netloc=_sent_to))
+    return None
 
 
 @contextmanager
@@ -168,6 +173,19 @@ def answered_locally() -> Iterator[None]:
         yield
     finally:
         _answering_locally = False
+
+
+@contextmanager
+def sent_to(netloc: str) -> Iterator[None]:
+    """Within this block, every AWS call is sent over plain HTTP to `netloc` (host:port), through
+    the client's own HTTP stack, instead of to AWS: init's warm-up of that stack, against a
+    responder on the loopback interface (dashboard.warm_up)."""
+    global _sent_to  # noqa: PLW0603 - init's warm-up, before any request
+    _sent_to = netloc
+    try:
+        yield
+    finally:
+        _sent_to = None
 
 
 def credentials_refresh_themselves() -> bool:

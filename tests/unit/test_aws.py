@@ -13,6 +13,7 @@ from httpx2 import Client
 from dashboard import aws
 from dashboard.aws_services import OPERATIONS, SERVICES
 from dashboard.errors import StorageUnavailableError
+from dashboard.loopback import one_answer_server
 from dashboard.settings import Settings
 from tests.unit.aws_events import failing
 from tests.unit.conftest import API_KEY, FUNCTION_DATA_TRIMMED, make_client
@@ -221,3 +222,25 @@ def test_the_warm_up_leaves_botocore_s_event_lookups_cached(
     with pytest.raises(StorageUnavailableError), aws.storage_errors("reading the table"):
         aws.client("dynamodb").describe_table(TableName="init")  # sent, and refused
     assert looked_up <= set(emitter._lookup_cache)
+
+
+def test_within_sent_to_a_call_goes_over_the_clients_http_stack_there_and_after_it_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An init ahead of requests runs the HTTP stack once (dashboard.warm_up): the call is
+    signed and sent as to AWS, through the client's own urllib3, to a responder on the loopback
+    interface, which answers it and is gone after; the next call goes where the client points."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    aws.prepare(("dynamodb",))
+    key = {"PK": {"S": "init"}, "SK": {"S": "init"}}
+
+    with one_answer_server() as netloc, aws.sent_to(netloc):
+        answer = aws.client("dynamodb").get_item(TableName="init", Key=key)
+
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert "Item" not in answer
+    host, port = netloc.split(":")
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((host, int(port)), timeout=1).close()
+    with pytest.raises(StorageUnavailableError), aws.storage_errors("reading the table"):
+        aws.client("dynamodb").get_item(TableName="init", Key=key)

@@ -116,11 +116,13 @@ LAMBDA_LIKE = {
 }
 
 
-# What init makes and warms (the warm-up's own log), and every socket it opens.
+# What init makes and warms (the warm-up's own log), every address it connects to or looks up,
+# and what of it is left when init is over: threads, and sockets open.
 INIT_PROBE = """
-import json, logging, sys
-opened = []
-sys.addaudithook(lambda event, args: opened.append(str(args))
+import json, logging, os, socket, sys, threading
+reached = []
+sys.addaudithook(lambda event, args: reached.append(list(args[1] if event == "socket.connect"
+                                                         else args[:2]))
                  if event in ("socket.connect", "socket.getaddrinfo") else None)
 warmed = []
 class Warmed(logging.Handler):
@@ -130,14 +132,27 @@ logging.getLogger("dashboard.warm_up").addHandler(Warmed())
 logging.getLogger("dashboard.warm_up").setLevel(logging.DEBUG)
 import handler
 from dashboard import aws
+def internet_sockets():  # not asyncio's own socket pair (AF_UNIX), which Mangum's loop holds
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            probe = socket.socket(fileno=int(fd))
+        except OSError:  # not a socket, or listdir's own descriptor, closed by now
+            continue
+        count += probe.family in (socket.AF_INET, socket.AF_INET6)
+        probe.detach()  # the descriptor stays open: it is not the probe's
+    return count
 print(json.dumps({
-    "opened": opened,
+    "reached": reached,
     "clients": sorted(aws._clients),
     "paths": [m.split()[2] for m in warmed if m.startswith("warm-up: GET ")],
     "calls": [m.split()[1] for m in warmed if m.endswith("answered in-process")],
-    "not warmed": [m for m in warmed if "not warmed" in m],
+    "over a socket": [m.split()[1] for m in warmed if m.endswith("over the loopback interface")],
+    "not warmed": [m for m in warmed if "not warmed" in m or "not run" in m],
     "document": handler.app.openapi_schema is not None,
     "middleware": handler.app.middleware_stack is not None,
+    "threads": [thread.name for thread in threading.enumerate()],
+    "internet sockets": internet_sockets(),
 }))
 """
 EVERY_PATH = ["/api", "/health", "/nothing-at-this-path"]
@@ -167,7 +182,8 @@ def test_on_demand_init_prepares_the_app_and_what_most_requests_cross_without_a_
     the price cache uses, is made by the first request that needs it."""
     init = _init("on-demand")
 
-    assert init["opened"] == []
+    assert init["reached"] == []
+    assert init["over a socket"] == []
     assert init["document"]
     assert init["middleware"]
     assert init["clients"] == ["dynamodb"]
@@ -181,14 +197,42 @@ def test_an_init_ahead_of_requests_makes_every_client_and_warms_every_route_and_
     initialization_type: str,
 ) -> None:
     """No caller waits for a SnapStart init (the snapshot is taken before any request) or a
-    provisioned one: it does everything a first request could need, still without a socket."""
+    provisioned one: it does everything a first request could need, and runs the HTTP stack
+    once against its own responder on the loopback interface, never reaching the AWS endpoint
+    (127.0.0.1:9 here), and leaves no thread or socket for a snapshot to hold."""
     init = _init(initialization_type)
 
-    assert init["opened"] == []
     assert init["clients"] == ["dynamodb", "s3"]
     assert init["paths"] == EVERY_PATH
     assert init["calls"] == EVERY_CALL
+    assert init["over a socket"] == ["dynamodb.get_item"]
     assert init["not warmed"] == []
+    [(looked_up, port), (connected, same_port)] = init["reached"]
+    assert looked_up == connected == "127.0.0.1"
+    assert port == same_port != 9
+    assert init["threads"] == ["MainThread"]
+    assert init["internet sockets"] == 0
+
+
+def test_an_init_ahead_of_requests_that_cannot_call_goes_on_within_the_responders_wait() -> None:
+    """With no credentials to sign the loopback call, the warm-up says so and init ends: the
+    responder gives up after its wait, and nothing of it is left."""
+    no_credentials = {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "DATABASE_TABLE": "items",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start",
+    }
+
+    result = _run_in_fresh_interpreter(INIT_PROBE, **no_credentials)
+
+    assert result.returncode == 0, result.stderr
+    init = json.loads(result.stdout)
+    assert init["over a socket"] == []
+    assert any("the HTTP stack not run over a socket" in m for m in init["not warmed"])
+    assert init["reached"] == []
+    assert init["threads"] == ["MainThread"]
+    assert init["internet sockets"] == 0
 
 
 def test_init_ends_with_the_collector_running_and_what_init_made_frozen() -> None:
