@@ -15,7 +15,8 @@ the process's own work; each process also times warm requests after sitting idle
 init took (the first request's distance from anything moto answered). Three more passes of the
 service alone say where its first request's time goes: after one untimed DescribeTable, with moto
 kept busy through init, and with init run as SnapStart runs it (every client, route, call and
-answer shape warmed).
+answer shape warmed, and the HTTP stack run once against a responder on the loopback
+interface).
 Writes the `service` section of docs/benchmarks.md.
 """
 
@@ -492,11 +493,12 @@ def first_request_text(
         "DynamoDB keeps connections open: a warm request reuses one, and the first request after "
         "init or a restore opens it, TLS included, which this loopback stand-in cannot show. "
         "After an init as SnapStart runs it (AWS_LAMBDA_INITIALIZATION_TYPE=snap-start: every "
-        f"client, route, call and answer shape warmed; init {ms(ahead['init'])}), the first "
-        f"/health takes {ms(ahead['first'])}, of which {ms(ahead['first_own'])} is the process's "
-        f"own work ({ahead['first_own'] / ahead['median_own']:.2f}× a warm request's): "
-        f"**{ahead['first'] / ahead['median']:.2f}×** a warm one (moto idle through init, as in "
-        "the table)."
+        "client, route, call and answer shape warmed, and the HTTP stack run once against a "
+        f"responder on the loopback interface; init {ms(ahead['init'])}), the first /health "
+        f"takes {ms(ahead['first'])}, of which {ms(ahead['first_own'])} is the process's own "
+        f"work ({ahead['first_own'] / ahead['median_own']:.2f}× a warm request's): "
+        f"**{ahead['first'] / ahead['median']:.2f}×** a warm one, moto idle through init as in "
+        f"the table ({first_over_warm(passes['ahead_of_requests'])})."
     )
 
 
