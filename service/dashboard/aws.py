@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -75,8 +75,10 @@ NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "NoSuchKey", "NoSuchBu
 _session: boto3.session.Session | None = None
 _clients: dict[str, Any] = {}
 _lock = threading.Lock()
-_answering_locally = False
-_sent_to: str | None = None
+IN_PROCESS = "in-process"
+_warm_up_answered: str | None = None
+"""During init's warm-up, where AWS calls are answered: IN_PROCESS, or the host:port they are sent
+to; None outside it (every call goes where its client points)."""
 _deadline: ContextVar[float | None] = ContextVar("aws_deadline", default=None)
 
 
@@ -153,39 +155,39 @@ def _answer_during_warm_up(request: AWSPreparedRequest, **_: Any) -> AWSResponse
     """Within answered_locally(), an empty success in each protocol instead of sending; within
     sent_to(), the request redirected there and sent; otherwise nothing, and botocore sends the
     request where it was going."""
-    if _answering_locally:
+    if _warm_up_answered is None:
+        return None
+    if _warm_up_answered == IN_PROCESS:
         body = b"{}" if "dynamodb" in request.url else b""
         return AWSResponse(request.url, 200, HTTPHeaders(), _Body(body))
-    if _sent_to is not None:
-        request.url = urlunsplit(urlsplit(request.url)._replace(scheme="http", netloc=_sent_to))
+    parts = urlsplit(request.url)._replace(scheme="http", netloc=_warm_up_answered)
+    request.url = urlunsplit(parts)
     return None
 
 
 @contextmanager
-def answered_locally() -> Iterator[None]:
+def _warm_up_answered_by(where: str) -> Iterator[None]:
+    global _warm_up_answered  # noqa: PLW0603 - init's warm-up, before any request
+    _warm_up_answered = where
+    try:
+        yield
+    finally:
+        _warm_up_answered = None
+
+
+def answered_locally() -> AbstractContextManager[None]:
     """Within this block, no AWS call leaves the process: botocore serializes, resolves the
     endpoint, signs and parses as for a real call (filling its per-operation caches), and every
     client's `before-send` handler answers an empty success in AWS's place (init's warm-up),
     a client made within the block on first use included."""
-    global _answering_locally  # noqa: PLW0603 - init's warm-up, before any request
-    _answering_locally = True
-    try:
-        yield
-    finally:
-        _answering_locally = False
+    return _warm_up_answered_by(IN_PROCESS)
 
 
-@contextmanager
-def sent_to(netloc: str) -> Iterator[None]:
+def sent_to(netloc: str) -> AbstractContextManager[None]:
     """Within this block, every AWS call is sent over plain HTTP to `netloc` (host:port), through
     the client's own HTTP stack, instead of to AWS: init's warm-up of that stack, against a
     responder on the loopback interface (dashboard.warm_up)."""
-    global _sent_to  # noqa: PLW0603 - init's warm-up, before any request
-    _sent_to = netloc
-    try:
-        yield
-    finally:
-        _sent_to = None
+    return _warm_up_answered_by(netloc)
 
 
 def credentials_refresh_themselves() -> bool:

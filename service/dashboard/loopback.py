@@ -31,7 +31,7 @@ class _EmptyJsonSuccess(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
 
-    def do_POST(self) -> None:  # http.server's name for the POST handler
+    def do_POST(self) -> None:  # http.server calls do_<method>
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.send_response(200)
         self.send_header("Content-Type", "application/x-amz-json-1.0")
